@@ -1,0 +1,1 @@
+"""StreamingBedrockApi: a Pulumi component for API Gateway REST response streaming from Amazon Bedrock."""

@@ -1,0 +1,318 @@
+"""Validated settings shared by the component, the Pulumi program and the local stack.
+
+Pure module: no Pulumi import, so the local stack and the tests use exactly the rules the component applies.
+Every check raises :class:`SettingsError` naming the argument, which makes a bad value fail at
+``pulumi preview`` (or at ``streaming-bedrock-api local`` start) instead of half-way through a deployment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+AUTH_MODES = ("api_key", "iam", "cognito", "none")
+ENDPOINT_TYPES = ("REGIONAL", "PRIVATE")
+ARCHITECTURES = ("arm64", "x86_64")
+MAX_INTEGRATION_TIMEOUT_MS = 900_000
+MAX_LAMBDA_TIMEOUT_S = 900
+# API Gateway's own payload limit; a larger request never reaches the function.
+MAX_REQUEST_BYTES_LIMIT = 10 * 1024 * 1024
+# Values CloudWatch Logs accepts for retentionInDays.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+CORS_ALLOW_HEADERS = "Content-Type,Authorization,X-Api-Key,X-Amz-Date,X-Amz-Security-Token,Accept"
+CORS_ALLOW_METHODS = "POST,OPTIONS"
+CORS_EXPOSE_HEADERS = "Retry-After"
+CORS_MAX_AGE_SECONDS = 600
+
+_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+_PATH_PART = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_COGNITO_POOL_ARN = re.compile(r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/[A-Za-z0-9_-]+$")
+
+
+class SettingsError(ValueError):
+    """An argument has a value the component cannot deploy; the message names the argument."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(f"{argument}: {message}")
+        self.argument = argument
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the component and the local stack need, validated and with defaults applied."""
+
+    model_id: str
+    additional_model_ids: tuple[str, ...] = ()
+    auth: str = "api_key"
+    cognito_user_pool_arns: tuple[str, ...] = ()
+    path: str = "stream"
+    stage_name: str = "prod"
+    endpoint_type: str = "REGIONAL"
+    allowed_origins: tuple[str, ...] = ("*",)
+    memory_size: int = 256
+    timeout_seconds: int = 900
+    architecture: str = "arm64"
+    integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
+    log_retention_days: int = 30
+    max_tokens: int = 4096
+    max_request_bytes: int = 1024 * 1024
+    heartbeat_seconds: float = 10.0
+    deadline_margin_ms: int = 3000
+    throttle_rate_limit: float = 10.0
+    throttle_burst_limit: int = 20
+    quota_limit_per_day: int = 10_000
+    tracing: bool = False
+    reserved_concurrency: int | None = None
+
+    @property
+    def model_ids(self) -> tuple[str, ...]:
+        """The configured model first, then the additional ones, without repeats."""
+        return tuple(dict.fromkeys((self.model_id, *self.additional_model_ids)))
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+# Pulumi config key (camelCase, without the project prefix) -> Settings field.
+CONFIG_KEYS: dict[str, str] = {_camel(name): name for name in SETTING_NAMES}
+
+
+def _int(argument: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise SettingsError(argument, f"expected a whole number, got {value!r}")
+    try:
+        number = int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(argument, f"expected a whole number, got {value!r}") from None
+    if isinstance(value, float) and value != number:
+        raise SettingsError(argument, f"expected a whole number, got {value!r}")
+    if not low <= number <= high:
+        raise SettingsError(argument, f"must be between {low} and {high}, got {number}")
+    return number
+
+
+def _float(argument: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool):
+        raise SettingsError(argument, f"expected a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(argument, f"expected a number, got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(argument, f"must be between {low:g} and {high:g}, got {number:g}")
+    return number
+
+
+def _bool(argument: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise SettingsError(argument, f"expected true or false, got {value!r}")
+
+
+def _choice(argument: str, value: Any, choices: Iterable[str]) -> str:
+    options = tuple(choices)
+    if value not in options:
+        raise SettingsError(argument, f"must be one of {', '.join(options)}; got {value!r}")
+    return str(value)
+
+
+def _strings(argument: str, value: Any) -> tuple[str, ...]:
+    # Stack config may hold a list or a comma-separated string; both mean the same.
+    if isinstance(value, str):
+        items = [item.strip() for item in value.split(",") if item.strip()]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise SettingsError(argument, f"expected a list of strings, got {value!r}")
+    if not all(isinstance(item, str) for item in items):
+        raise SettingsError(argument, f"expected a list of strings, got {value!r}")
+    return tuple(items)
+
+
+def _model_id(argument: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsError(argument, "must be a non-empty Bedrock model id or inference profile id")
+    if value.startswith("arn:") or not _MODEL_ID.match(value):
+        raise SettingsError(
+            argument,
+            f"{value!r} is not a model id such as 'anthropic.claude-haiku-4-5-20251001-v1:0' or an inference "
+            "profile id such as 'jp.anthropic.claude-haiku-4-5-20251001-v1:0' (ARNs are not accepted)",
+        )
+    return value
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    origins = _strings("allowed_origins", value)
+    if not origins:
+        raise SettingsError("allowed_origins", "needs at least one origin, or '*'")
+    if "*" in origins and len(origins) > 1:
+        raise SettingsError("allowed_origins", "'*' allows every origin and cannot be combined with others")
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise SettingsError(
+                "allowed_origins",
+                f"{origin!r} is not an origin like 'https://app.example.com' (scheme and host, no path or slash)",
+            )
+    return origins
+
+
+def resolve_settings(values: Mapping[str, Any]) -> Settings:
+    """Validate snake_case ``values`` (missing or ``None`` means the default) and return :class:`Settings`."""
+    unknown = sorted(set(values) - set(SETTING_NAMES))
+    if unknown:
+        raise SettingsError(unknown[0], f"unknown argument; known arguments are {', '.join(SETTING_NAMES)}")
+    given = {key: value for key, value in values.items() if value is not None}
+    defaults = Settings(model_id="unset")
+
+    def get(name: str) -> Any:
+        return given.get(name, getattr(defaults, name))
+
+    if "model_id" not in given:
+        raise SettingsError("model_id", "is required (for example 'jp.anthropic.claude-haiku-4-5-20251001-v1:0')")
+    model_id = _model_id("model_id", given["model_id"])
+    extra = _strings("additional_model_ids", get("additional_model_ids"))
+    additional = tuple(_model_id("additional_model_ids", item) for item in extra)
+
+    auth = _choice("auth", get("auth"), AUTH_MODES)
+    pools = _strings("cognito_user_pool_arns", get("cognito_user_pool_arns"))
+    if auth == "cognito" and not pools:
+        raise SettingsError("cognito_user_pool_arns", "auth 'cognito' needs at least one user pool ARN")
+    if auth != "cognito" and pools:
+        raise SettingsError("cognito_user_pool_arns", f"only applies to auth 'cognito', not {auth!r}")
+    for pool in pools:
+        if not _COGNITO_POOL_ARN.match(pool):
+            raise SettingsError("cognito_user_pool_arns", f"{pool!r} is not a Cognito user pool ARN")
+
+    path = get("path")
+    if not isinstance(path, str) or not _PATH_PART.match(path):
+        raise SettingsError(
+            "path", f"{path!r} must be one path segment of letters, digits, '.', '_' or '-' (e.g. 'stream')"
+        )
+    stage_name = get("stage_name")
+    if not isinstance(stage_name, str) or not _STAGE_NAME.match(stage_name):
+        raise SettingsError("stage_name", f"{stage_name!r} must be letters, digits, '_' or '-' (e.g. 'prod')")
+
+    endpoint_type = get("endpoint_type")
+    if endpoint_type == "EDGE":
+        raise SettingsError(
+            "endpoint_type", "EDGE cuts idle streams after 30 seconds; use REGIONAL (default) or PRIVATE"
+        )
+    endpoint_type = _choice("endpoint_type", endpoint_type, ENDPOINT_TYPES)
+
+    timeout_seconds = _int("timeout_seconds", get("timeout_seconds"), 1, MAX_LAMBDA_TIMEOUT_S)
+    # Unset, the integration waits as long as the function may run.
+    integration_timeout_ms = _int(
+        "integration_timeout_ms",
+        given.get("integration_timeout_ms", min(MAX_INTEGRATION_TIMEOUT_MS, timeout_seconds * 1000)),
+        50,
+        MAX_INTEGRATION_TIMEOUT_MS,
+    )
+    if integration_timeout_ms > timeout_seconds * 1000:
+        raise SettingsError(
+            "integration_timeout_ms",
+            f"{integration_timeout_ms} ms exceeds the function timeout of {timeout_seconds} s; the stream would "
+            "outlive the function",
+        )
+    deadline_margin_ms = _int("deadline_margin_ms", get("deadline_margin_ms"), 100, 60_000)
+    if deadline_margin_ms >= timeout_seconds * 1000:
+        raise SettingsError("deadline_margin_ms", f"must be shorter than the function timeout ({timeout_seconds} s)")
+
+    retention = _int("log_retention_days", get("log_retention_days"), 1, 3653)
+    if retention not in LOG_RETENTION_DAYS:
+        raise SettingsError(
+            "log_retention_days", f"{retention} is not a CloudWatch retention; use one of {LOG_RETENTION_DAYS}"
+        )
+
+    reserved = get("reserved_concurrency")
+    return Settings(
+        model_id=model_id,
+        additional_model_ids=additional,
+        auth=auth,
+        cognito_user_pool_arns=pools,
+        path=path,
+        stage_name=stage_name,
+        endpoint_type=endpoint_type,
+        allowed_origins=_origins(get("allowed_origins")),
+        memory_size=_int("memory_size", get("memory_size"), 128, 10_240),
+        timeout_seconds=timeout_seconds,
+        architecture=_choice("architecture", get("architecture"), ARCHITECTURES),
+        integration_timeout_ms=integration_timeout_ms,
+        log_retention_days=retention,
+        max_tokens=_int("max_tokens", get("max_tokens"), 1, 128_000),
+        max_request_bytes=_int("max_request_bytes", get("max_request_bytes"), 1, MAX_REQUEST_BYTES_LIMIT),
+        # Below API Gateway's 5-minute idle timeout, or the heartbeat would not keep the stream alive.
+        heartbeat_seconds=_float("heartbeat_seconds", get("heartbeat_seconds"), 0.5, 240.0),
+        deadline_margin_ms=deadline_margin_ms,
+        throttle_rate_limit=_float("throttle_rate_limit", get("throttle_rate_limit"), 0.1, 10_000.0),
+        throttle_burst_limit=_int("throttle_burst_limit", get("throttle_burst_limit"), 1, 5_000),
+        quota_limit_per_day=_int("quota_limit_per_day", get("quota_limit_per_day"), 1, 100_000_000),
+        tracing=_bool("tracing", get("tracing")),
+        reserved_concurrency=None if reserved is None else _int("reserved_concurrency", reserved, 1, 10_000),
+    )
+
+
+def settings_from_config(config: Mapping[str, Any]) -> Settings:
+    """Build settings from Pulumi config keys (camelCase, project prefix already removed)."""
+    values: dict[str, Any] = {}
+    for key, value in config.items():
+        if key not in CONFIG_KEYS:
+            known = ", ".join(sorted(CONFIG_KEYS))
+            raise SettingsError(key, f"unknown config key; known keys are {known}")
+        values[CONFIG_KEYS[key]] = value
+    try:
+        return resolve_settings(values)
+    except SettingsError as error:
+        # Report the name the user typed in the stack file, not the Python field name.
+        key = _camel(error.argument)
+        raise SettingsError(key, str(error).split(": ", 1)[1]) from None
+
+
+def function_environment(settings: Settings) -> dict[str, str]:
+    """The Lambda environment the function reads; the local stack sets the same variables."""
+    return {
+        "AWS_LAMBDA_EXEC_WRAPPER": "/var/task/exec-wrapper",
+        "BEDROCK_MODEL_ID": settings.model_id,
+        "MAX_TOKENS_CAP": str(settings.max_tokens),
+        "MAX_REQUEST_BYTES": str(settings.max_request_bytes),
+        "CORS_ALLOW_ORIGINS": ",".join(settings.allowed_origins),
+        "HEARTBEAT_SECONDS": f"{settings.heartbeat_seconds:g}",
+        "DEADLINE_MARGIN_MS": str(settings.deadline_margin_ms),
+        "METRICS_NAMESPACE": "StreamingBedrockApi",
+    }
+
+
+def allowed_origin(settings: Settings, origin: str | None) -> str | None:
+    """The Access-Control-Allow-Origin value for a request from ``origin``, or None when it is not allowed."""
+    if settings.allowed_origins == ("*",):
+        return "*"
+    if origin is not None and origin in settings.allowed_origins:
+        return origin
+    return None
+
+
+def cors_headers(settings: Settings, origin: str | None) -> dict[str, str]:
+    """CORS headers for a response (preflight or gateway error) to a request carrying ``origin``."""
+    allow = allowed_origin(settings, origin)
+    headers: dict[str, str] = {}
+    if allow is not None:
+        headers["Access-Control-Allow-Origin"] = allow
+        headers["Access-Control-Allow-Methods"] = CORS_ALLOW_METHODS
+        headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
+        headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
+        headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE_SECONDS)
+    if allow != "*":
+        headers["Vary"] = "Origin"
+    return headers
