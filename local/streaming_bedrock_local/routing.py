@@ -1,0 +1,143 @@
+"""What the local API Gateway does with a request before and around the Lambda call (pure, no sockets).
+
+:func:`route` decides, from the request line and headers, between answering directly (preflight, gateway
+errors) and invoking the function. Gateway errors carry the same CORS headers the component puts on its
+``GatewayResponse`` resources (``streaming_bedrock_api.settings.cors_headers``), so a browser can read them.
+Bodies and status codes are those a REST API returns: ``{"message":"Missing Authentication Token"}`` (403) for
+an unknown path or method, ``{"message":"Forbidden"}`` (403) for a missing or wrong API key.
+
+Auth modes the local stack cannot verify (``iam`` SigV4 signatures, ``cognito`` JWTs) only require the
+``Authorization`` header to be present; the CLI says so at start.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from streaming_bedrock_api.settings import Settings, cors_headers
+from streaming_bedrock_local.proxy_event import header_value
+
+# API Gateway's payload limit for REST APIs.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+# Hop-by-hop and framing headers the gateway owns; a function cannot set them on a streamed response.
+GATEWAY_OWNED_HEADERS = frozenset(
+    {"connection", "content-length", "transfer-encoding", "keep-alive", "upgrade", "trailer", "te"}
+)
+
+
+@dataclass(frozen=True)
+class GatewayReply:
+    """A complete response the gateway sends itself."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Invoke:
+    """Call the function with a proxy event for this resource."""
+
+    resource_path: str
+    client_path: str
+    query: str
+    api_key: str | None
+
+
+Decision = GatewayReply | Invoke
+
+_ERROR_TYPES = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
+    "INVALID_API_KEY": (403, "Forbidden", "ForbiddenException"),
+    "UNAUTHORIZED": (401, "Unauthorized", "UnauthorizedException"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long", "RequestTooLargeException"),
+    "BAD_REQUEST_BODY": (400, "Invalid request body", "BadRequestException"),
+    "THROTTLED": (429, "Too Many Requests", "TooManyRequestsException"),
+    "INTEGRATION_FAILURE": (500, "Internal server error", "InternalServerErrorException"),
+    "LAMBDA_ERROR": (502, "Internal server error", "InternalServerErrorException"),
+    "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out", "IntegrationTimeoutException"),
+}
+GATEWAY_ERROR_TYPES = tuple(_ERROR_TYPES)
+
+
+def gateway_error(kind: str, settings: Settings, origin: str | None, request_id: str) -> GatewayReply:
+    """API Gateway's own error response of type ``kind`` (a ``GatewayResponse`` type name), with CORS."""
+    status, message, error_type = _ERROR_TYPES[kind]
+    body = json.dumps({"message": message}).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("x-amzn-RequestId", request_id),
+        ("x-amzn-ErrorType", error_type),
+        *cors_headers(settings, origin).items(),
+    ]
+    return GatewayReply(status, tuple(headers), body)
+
+
+def preflight(settings: Settings, origin: str | None, request_id: str) -> GatewayReply:
+    """The OPTIONS answer (the component's mock integration): 200, empty body, CORS headers."""
+    headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
+    headers.extend(cors_headers(settings, origin).items())
+    return GatewayReply(200, tuple(headers), b"")
+
+
+def api_key_matches(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of the ``x-api-key`` header with the local key."""
+    if given is None:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def resource_for(path: str, settings: Settings) -> str | None:
+    """The resource path (``/stream``) addressed by ``path`` with or without the ``/{stage}`` prefix."""
+    resource = f"/{settings.path}"
+    if path in (resource, f"/{settings.stage_name}{resource}"):
+        return resource
+    return None
+
+
+def route(
+    method: str,
+    target: str,
+    headers: Sequence[tuple[str, str]],
+    settings: Settings,
+    api_key: str | None,
+    request_id: str,
+    content_length: int = 0,
+) -> Decision:
+    """Decide what to do with a request for ``target`` (path plus optional ``?query``)."""
+    path, _, query = target.partition("?")
+    origin = header_value(headers, "origin")
+    resource = resource_for(path, settings)
+    if resource is None or method not in ("POST", "OPTIONS"):
+        return gateway_error("MISSING_AUTHENTICATION_TOKEN", settings, origin, request_id)
+    if method == "OPTIONS":
+        return preflight(settings, origin, request_id)
+    if content_length > MAX_PAYLOAD_BYTES:
+        return gateway_error("REQUEST_TOO_LARGE", settings, origin, request_id)
+    given_key = header_value(headers, "x-api-key")
+    if settings.auth == "api_key":
+        if api_key is None or not api_key_matches(given_key, api_key):
+            return gateway_error("INVALID_API_KEY", settings, origin, request_id)
+    elif settings.auth == "cognito" and not header_value(headers, "authorization"):
+        return gateway_error("UNAUTHORIZED", settings, origin, request_id)
+    elif settings.auth == "iam" and not header_value(headers, "authorization"):
+        return gateway_error("MISSING_AUTHENTICATION_TOKEN", settings, origin, request_id)
+    return Invoke(
+        resource_path=resource,
+        client_path=path,
+        query=query,
+        api_key=given_key if settings.auth == "api_key" else None,
+    )
+
+
+def response_headers(
+    function_headers: Sequence[tuple[str, str]], request_id: str
+) -> tuple[tuple[str, str], ...]:
+    """Headers for a streamed response: the function's own (minus framing ones) plus the gateway's."""
+    kept = [(name, value) for name, value in function_headers if name.lower() not in GATEWAY_OWNED_HEADERS]
+    kept.append(("x-amzn-RequestId", request_id))
+    return tuple(kept)
