@@ -1,0 +1,79 @@
+"""The Pulumi program: read the typed stack config (declared in Pulumi.yaml) and deploy one StreamingBedrockApi."""
+
+from typing import Any
+
+import pulumi
+from streaming_bedrock_api import StreamingBedrockApi, StreamingBedrockApiArgs
+from streaming_bedrock_api.settings import SettingsError, settings_from_config
+
+OUTPUTS = (
+    "url",
+    "api_id",
+    "stage_name",
+    "function_name",
+    "function_arn",
+    "role_arn",
+    "log_group_name",
+    "api_key",
+    "curl_command",
+)
+
+
+def read_config(config: pulumi.Config) -> dict[str, Any]:
+    """Typed config values by camelCase key; unset keys are left out (the component applies its defaults)."""
+    values: dict[str, Any] = {
+        "modelId": config.get("modelId"),
+        "additionalModelIds": config.get_object("additionalModelIds"),
+        "auth": config.get("auth"),
+        "cognitoUserPoolArns": config.get_object("cognitoUserPoolArns"),
+        "path": config.get("path"),
+        "stageName": config.get("stageName"),
+        "endpointType": config.get("endpointType"),
+        "allowedOrigins": config.get_object("allowedOrigins"),
+        "memorySize": config.get_int("memorySize"),
+        "timeoutSeconds": config.get_int("timeoutSeconds"),
+        "architecture": config.get("architecture"),
+        "integrationTimeoutMs": config.get_int("integrationTimeoutMs"),
+        "logRetentionDays": config.get_int("logRetentionDays"),
+        "maxTokens": config.get_int("maxTokens"),
+        "maxRequestBytes": config.get_int("maxRequestBytes"),
+        "heartbeatSeconds": config.get_float("heartbeatSeconds"),
+        "deadlineMarginMs": config.get_int("deadlineMarginMs"),
+        "throttleRateLimit": config.get_float("throttleRateLimit"),
+        "throttleBurstLimit": config.get_int("throttleBurstLimit"),
+        "quotaLimitPerDay": config.get_int("quotaLimitPerDay"),
+        "tracing": config.get_bool("tracing"),
+        "reservedConcurrency": config.get_int("reservedConcurrency"),
+    }
+    # 0 is the stack file's way to say "not set" for these two (Pulumi.yaml defaults must be concrete values).
+    for key in ("integrationTimeoutMs", "reservedConcurrency"):
+        if values[key] == 0:
+            values[key] = None
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def component_args(config: pulumi.Config) -> StreamingBedrockApiArgs:
+    """Validate the config (errors name the stack-file key) and turn it into component arguments."""
+    settings = settings_from_config(read_config(config))
+    args: dict[str, Any] = {
+        name: value
+        for name, value in vars(settings).items()
+        if not isinstance(value, tuple) or value  # empty lists mean "none", the component's default
+    }
+    args = {name: list(value) if isinstance(value, tuple) else value for name, value in args.items()}
+    return args  # type: ignore[return-value]
+
+
+def main() -> StreamingBedrockApi:
+    try:
+        args = component_args(pulumi.Config())
+    except SettingsError as error:
+        # Stop the preview with the config key and the reason, not a traceback.
+        raise pulumi.RunError(f"invalid stack config streaming-bedrock-api:{error}") from None
+    api = StreamingBedrockApi("streaming-bedrock", args)
+    for name in OUTPUTS:
+        pulumi.export(name, getattr(api, name))
+    return api
+
+
+stack_api = main()

@@ -1,0 +1,216 @@
+"""The API Gateway half of the component: REST API, streaming POST, CORS preflight, auth, deployment and stage.
+
+Shapes come from :mod:`api_config` (pure), so the Deployment's ``triggers`` hash exactly what is built here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from . import api_config
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class ApiResources:
+    rest_api: aws.apigateway.RestApi
+    stage: aws.apigateway.Stage
+    api_key: aws.apigateway.ApiKey | None
+
+
+def _authorizer(
+    name: str, settings: Settings, rest_api: aws.apigateway.RestApi, opts: pulumi.ResourceOptions
+) -> aws.apigateway.Authorizer | None:
+    if settings.auth != "cognito":
+        return None
+    return aws.apigateway.Authorizer(
+        f"{name}-cognito",
+        rest_api=rest_api.id,
+        type="COGNITO_USER_POOLS",
+        provider_arns=list(settings.cognito_user_pool_arns),
+        identity_source=api_config.COGNITO_IDENTITY_SOURCE,
+        opts=opts,
+    )
+
+
+def _preflight(
+    name: str,
+    settings: Settings,
+    rest_api: aws.apigateway.RestApi,
+    resource: aws.apigateway.Resource,
+    opts: pulumi.ResourceOptions,
+) -> list[pulumi.Resource]:
+    """OPTIONS answered by API Gateway itself (MOCK): no function invocation, no auth, just CORS headers."""
+    method = aws.apigateway.Method(
+        f"{name}-options",
+        rest_api=rest_api.id,
+        resource_id=resource.id,
+        http_method="OPTIONS",
+        authorization="NONE",
+        api_key_required=False,
+        opts=opts,
+    )
+    integration = aws.apigateway.Integration(
+        f"{name}-options-integration",
+        rest_api=rest_api.id,
+        resource_id=resource.id,
+        http_method=method.http_method,
+        type="MOCK",
+        request_templates={"application/json": api_config.PREFLIGHT_REQUEST_TEMPLATE},
+        opts=opts,
+    )
+    method_response = aws.apigateway.MethodResponse(
+        f"{name}-options-200",
+        rest_api=rest_api.id,
+        resource_id=resource.id,
+        http_method=method.http_method,
+        status_code="200",
+        response_parameters=api_config.preflight_method_response_parameters(settings),
+        opts=opts,
+    )
+    template = api_config.preflight_response_template(settings)
+    integration_response = aws.apigateway.IntegrationResponse(
+        f"{name}-options-integration-200",
+        rest_api=rest_api.id,
+        resource_id=resource.id,
+        http_method=method.http_method,
+        status_code=method_response.status_code,
+        response_parameters=api_config.preflight_response_parameters(settings),
+        response_templates={"application/json": template} if template else None,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[integration])),
+    )
+    return [method, integration, method_response, integration_response]
+
+
+def _gateway_responses(
+    name: str, settings: Settings, rest_api: aws.apigateway.RestApi, opts: pulumi.ResourceOptions
+) -> list[pulumi.Resource]:
+    """CORS headers on the gateway's own errors, or browsers hide a 401/403/429 behind a CORS failure."""
+    parameters = api_config.gateway_response_parameters(settings)
+    return [
+        aws.apigateway.Response(
+            f"{name}-{kind.lower().replace('_', '-')}",
+            rest_api_id=rest_api.id,
+            response_type=kind,
+            response_parameters=parameters,
+            opts=opts,
+        )
+        for kind in api_config.GATEWAY_RESPONSE_TYPES
+    ]
+
+
+def _api_key_access(
+    name: str,
+    settings: Settings,
+    rest_api: aws.apigateway.RestApi,
+    stage: aws.apigateway.Stage,
+    opts: pulumi.ResourceOptions,
+) -> aws.apigateway.ApiKey:
+    """API key + usage plan (throttle and daily quota) bound to the stage."""
+    key = aws.apigateway.ApiKey(f"{name}-key", enabled=True, description="StreamingBedrockApi client key", opts=opts)
+    plan = aws.apigateway.UsagePlan(
+        f"{name}-usage-plan",
+        api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=rest_api.id, stage=stage.stage_name)],
+        throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
+            rate_limit=settings.throttle_rate_limit, burst_limit=settings.throttle_burst_limit
+        ),
+        quota_settings=aws.apigateway.UsagePlanQuotaSettingsArgs(limit=settings.quota_limit_per_day, period="DAY"),
+        opts=opts,
+    )
+    aws.apigateway.UsagePlanKey(
+        f"{name}-usage-plan-key", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id, opts=opts
+    )
+    return key
+
+
+def create_api(
+    name: str,
+    settings: Settings,
+    function: aws.lambda_.Function,
+    parent: pulumi.Resource,
+) -> ApiResources:
+    """Create the REST API around ``function`` and deploy it to the configured stage."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    rest_api = aws.apigateway.RestApi(
+        f"{name}-api",
+        description="Streams Amazon Bedrock answers (API Gateway response streaming)",
+        endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types=settings.endpoint_type),
+        opts=opts,
+    )
+    resource = aws.apigateway.Resource(
+        f"{name}-resource",
+        rest_api=rest_api.id,
+        parent_id=rest_api.root_resource_id,
+        path_part=settings.path,
+        opts=opts,
+    )
+    authorizer = _authorizer(name, settings, rest_api, opts)
+    post = aws.apigateway.Method(
+        f"{name}-post",
+        rest_api=rest_api.id,
+        resource_id=resource.id,
+        http_method="POST",
+        authorization=api_config.method_authorization(settings),
+        authorizer_id=authorizer.id if authorizer is not None else None,
+        api_key_required=api_config.api_key_required(settings),
+        opts=opts,
+    )
+    integration = aws.apigateway.Integration(
+        f"{name}-post-integration",
+        rest_api=rest_api.id,
+        resource_id=resource.id,
+        http_method=post.http_method,
+        type="AWS_PROXY",
+        integration_http_method="POST",
+        # The response-streaming URI; invoke_arn with STREAM is rejected (terraform-provider-aws#45649).
+        uri=function.response_streaming_invoke_arn,
+        response_transfer_mode=api_config.TRANSFER_MODE,
+        timeout_milliseconds=settings.integration_timeout_ms,
+        opts=opts,
+    )
+    aws.lambda_.Permission(
+        f"{name}-invoke-permission",
+        action="lambda:InvokeFunction",
+        function=function.name,
+        principal="apigateway.amazonaws.com",
+        source_arn=rest_api.execution_arn.apply(lambda arn: f"{arn}/*/POST/{settings.path}"),
+        opts=opts,
+    )
+    preflight = _preflight(name, settings, rest_api, resource, opts)
+    responses = _gateway_responses(name, settings, rest_api, opts)
+
+    deployment = aws.apigateway.Deployment(
+        f"{name}-deployment",
+        rest_api=rest_api.id,
+        description="StreamingBedrockApi configuration snapshot",
+        triggers=api_config.deployment_triggers(settings),
+        # A deployment snapshots what exists when it is created: everything it serves must exist first.
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=[post, integration, *preflight, *responses]
+        ),
+    )
+    stage = aws.apigateway.Stage(
+        f"{name}-stage",
+        rest_api=rest_api.id,
+        deployment=deployment.id,
+        stage_name=settings.stage_name,
+        xray_tracing_enabled=settings.tracing,
+        opts=opts,
+    )
+    aws.apigateway.MethodSettings(
+        f"{name}-method-settings",
+        rest_api=rest_api.id,
+        stage_name=stage.stage_name,
+        method_path="*/*",
+        settings=aws.apigateway.MethodSettingsSettingsArgs(
+            throttling_rate_limit=settings.throttle_rate_limit,
+            throttling_burst_limit=settings.throttle_burst_limit,
+            metrics_enabled=True,
+        ),
+        opts=opts,
+    )
+    api_key = _api_key_access(name, settings, rest_api, stage, opts) if settings.auth == "api_key" else None
+    return ApiResources(rest_api=rest_api, stage=stage, api_key=api_key)

@@ -1,0 +1,173 @@
+"""``StreamingBedrockApi``: API Gateway REST response streaming in front of a Python Lambda that relays Bedrock.
+
+The component validates its arguments into :class:`Settings` first (a bad value fails at ``pulumi preview`` with
+a message naming the argument), then creates the function side (:mod:`function`) and the API side (:mod:`api`).
+It is usable from Python directly and, through ``components/__main__.py``, from any Pulumi language.
+"""
+
+# No ``from __future__ import annotations``: the provider's schema analyzer reads these annotations at runtime.
+
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from .api import create_api
+from .function import create_function, stack_context
+from .settings import SETTING_NAMES, Settings, SettingsError, resolve_settings
+
+TYPE_TOKEN = "streaming-bedrock-api:index:StreamingBedrockApi"
+SAMPLE_BODY = '{"prompt":"Write a haiku about streaming."}'
+
+
+class StreamingBedrockApiArgs(TypedDict):
+    """Arguments of :class:`StreamingBedrockApi`. Values must be known at preview time (no outputs of other
+    resources), because they decide which resources exist."""
+
+    model_id: pulumi.Input[str]
+    """Bedrock model id or inference profile id, e.g. 'jp.anthropic.claude-haiku-4-5-20251001-v1:0'."""
+    additional_model_ids: NotRequired[pulumi.Input[list[str]]]
+    """More model or profile ids the function may call (IAM only; the function uses model_id)."""
+    auth: NotRequired[pulumi.Input[str]]
+    """Client authentication: 'api_key' (default), 'iam' (SigV4), 'cognito' or 'none' (open to the internet)."""
+    cognito_user_pool_arns: NotRequired[pulumi.Input[list[str]]]
+    """Cognito user pool ARNs, required with auth 'cognito'."""
+    path: NotRequired[pulumi.Input[str]]
+    """Resource path segment of the streaming endpoint (default 'stream')."""
+    stage_name: NotRequired[pulumi.Input[str]]
+    """API Gateway stage name (default 'prod')."""
+    endpoint_type: NotRequired[pulumi.Input[str]]
+    """'REGIONAL' (default) or 'PRIVATE'; EDGE is refused because it cuts idle streams after 30 s."""
+    allowed_origins: NotRequired[pulumi.Input[list[str]]]
+    """CORS origins allowed to call the API, or ['*'] (default)."""
+    memory_size: NotRequired[pulumi.Input[int]]
+    """Function memory in MB (default 256)."""
+    timeout_seconds: NotRequired[pulumi.Input[int]]
+    """Function timeout in seconds, at most 900 (default 900)."""
+    architecture: NotRequired[pulumi.Input[str]]
+    """'arm64' (default) or 'x86_64'."""
+    integration_timeout_ms: NotRequired[pulumi.Input[int]]
+    """Integration timeout in ms, at most 900000 and at most the function timeout (default: the function timeout)."""
+    log_retention_days: NotRequired[pulumi.Input[int]]
+    """CloudWatch Logs retention of the function's log group (default 30)."""
+    max_tokens: NotRequired[pulumi.Input[int]]
+    """Largest max_tokens a request may ask for, and the default (default 4096)."""
+    max_request_bytes: NotRequired[pulumi.Input[int]]
+    """Largest decoded request body in bytes (default 1048576)."""
+    heartbeat_seconds: NotRequired[pulumi.Input[float]]
+    """Seconds of silence after which an SSE heartbeat comment is sent (default 10)."""
+    deadline_margin_ms: NotRequired[pulumi.Input[int]]
+    """The function stops this long before its deadline (default 3000)."""
+    throttle_rate_limit: NotRequired[pulumi.Input[float]]
+    """Stage (and usage plan) steady-state requests per second (default 10)."""
+    throttle_burst_limit: NotRequired[pulumi.Input[int]]
+    """Stage (and usage plan) burst limit (default 20)."""
+    quota_limit_per_day: NotRequired[pulumi.Input[int]]
+    """Requests per day per API key with auth 'api_key' (default 10000)."""
+    tracing: NotRequired[pulumi.Input[bool]]
+    """Enable X-Ray tracing on the stage and the function (default false)."""
+    reserved_concurrency: NotRequired[pulumi.Input[int]]
+    """Reserved concurrent executions of the function (default: unreserved)."""
+
+
+def _plain(argument: str, value: Any) -> Any:
+    """Reject outputs: the settings decide which resources exist, so they must be known before deployment."""
+    if isinstance(value, pulumi.Output) or (
+        isinstance(value, (list, tuple)) and any(isinstance(item, pulumi.Output) for item in value)
+    ):
+        raise SettingsError(argument, "must be a plain value known at preview time, not an output of a resource")
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def settings_from_args(args: Mapping[str, Any] | None) -> Settings:
+    """Validate component arguments (a TypedDict, or the plain dict the multi-language host passes)."""
+    values = dict(args or {})
+    unknown = sorted(set(values) - set(SETTING_NAMES))
+    if unknown:
+        raise SettingsError(unknown[0], f"unknown argument; known arguments are {', '.join(SETTING_NAMES)}")
+    return resolve_settings({name: _plain(name, values.get(name)) for name in SETTING_NAMES if name in values})
+
+
+def curl_command(url: str, settings: Settings, region: str, api_key: str | None) -> str:
+    """A ready ``curl --no-buffer`` call of the endpoint for the configured auth mode."""
+    parts = [f"curl --no-buffer -X POST '{url}'", "-H 'content-type: application/json'"]
+    if settings.auth == "api_key" and api_key is not None:
+        parts.append(f"-H 'x-api-key: {api_key}'")
+    elif settings.auth == "iam":
+        parts.append(f"--aws-sigv4 'aws:amz:{region}:execute-api'")
+        parts.append('--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"')
+        parts.append('-H "x-amz-security-token: $AWS_SESSION_TOKEN"')
+    elif settings.auth == "cognito":
+        parts.append('-H "Authorization: $ID_TOKEN"')
+    parts.append(f"-d '{SAMPLE_BODY}'")
+    return " ".join(parts)
+
+
+class StreamingBedrockApi(pulumi.ComponentResource):
+    """API Gateway REST API whose Lambda proxy integration streams (responseTransferMode STREAM) Amazon Bedrock
+    ConverseStream output from a Python function, with least-privilege IAM, CORS and auth."""
+
+    url: pulumi.Output[str]
+    """Invoke URL of the streaming endpoint (POST)."""
+    api_id: pulumi.Output[str]
+    """Id of the REST API."""
+    stage_name: pulumi.Output[str]
+    """Name of the deployed stage."""
+    function_name: pulumi.Output[str]
+    """Name of the Lambda function."""
+    function_arn: pulumi.Output[str]
+    """ARN of the Lambda function."""
+    role_arn: pulumi.Output[str]
+    """ARN of the function's execution role."""
+    log_group_name: pulumi.Output[str]
+    """CloudWatch log group of the function."""
+    api_key: pulumi.Output[str | None]
+    """The API key value (secret) with auth 'api_key'; otherwise null."""
+    curl_command: pulumi.Output[str]
+    """A curl --no-buffer command that calls the endpoint (secret when it contains the API key)."""
+
+    def __init__(
+        self, name: str, args: StreamingBedrockApiArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, {}, opts)
+        settings = settings_from_args(args)
+        self.settings = settings
+
+        context = stack_context(self)
+        functions = create_function(name, settings, context, self)
+        api = create_api(name, settings, functions.function, self)
+
+        self.url = api.stage.invoke_url.apply(lambda base: f"{base.rstrip('/')}/{settings.path}")
+        self.api_id = api.rest_api.id
+        self.stage_name = api.stage.stage_name
+        self.function_name = functions.function.name
+        self.function_arn = functions.function.arn
+        self.role_arn = functions.role.arn
+        self.log_group_name = functions.log_group.name
+        if api.api_key is not None:
+            self.api_key = pulumi.Output.secret(api.api_key.value)
+            key: pulumi.Output[str | None] = self.api_key
+        else:
+            self.api_key = pulumi.Output.from_input(None)
+            key = pulumi.Output.from_input(None)
+        command = pulumi.Output.all(self.url, context.region, key).apply(
+            lambda values: curl_command(values[0], settings, values[1], values[2])
+        )
+        # Output.all keeps the secret flag of the key, so the command is a secret exactly when it holds the key.
+        self.curl_command = command
+
+        self.register_outputs(
+            {
+                "url": self.url,
+                "api_id": self.api_id,
+                "stage_name": self.stage_name,
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "role_arn": self.role_arn,
+                "log_group_name": self.log_group_name,
+                "api_key": self.api_key,
+                "curl_command": self.curl_command,
+            }
+        )
