@@ -1,0 +1,142 @@
+"""Map Bedrock ConverseStream events and failures to what the function sends (pure, no botocore import).
+
+Stream events are the one-key dicts boto3 yields (``contentBlockDelta``, ``messageStop``, ``metadata``, ...).
+Failures are classified by the error code botocore reports: a ``ClientError`` from the call itself, or an
+``EventStreamError`` raised while iterating (its code is the lower-camel exception member name, e.g.
+``throttlingException``), plus botocore's connection/timeout exceptions, recognised by class name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RETRY_AFTER_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+@dataclass(frozen=True)
+class Stop:
+    reason: str
+
+
+OutputEvent = TextDelta | Usage | Stop
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How a Bedrock failure is reported: HTTP status before the first byte, code/message always."""
+
+    status: int
+    code: str
+    message: str
+    retryable: bool
+    retry_after: int | None = None
+    bedrock_code: str = ""
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def map_stream_event(event: Mapping[str, Any]) -> OutputEvent | None:
+    """The output event for one ConverseStream event, or None for events we do not relay."""
+    delta = event.get("contentBlockDelta")
+    if isinstance(delta, Mapping):
+        inner = delta.get("delta")
+        if isinstance(inner, Mapping):
+            text = inner.get("text")
+            if isinstance(text, str) and text:
+                return TextDelta(text)
+        return None  # tool use, reasoning and citation deltas are not part of the text answer
+    stop = event.get("messageStop")
+    if isinstance(stop, Mapping):
+        reason = stop.get("stopReason")
+        return Stop(reason if isinstance(reason, str) and reason else "unknown")
+    metadata = event.get("metadata")
+    if isinstance(metadata, Mapping):
+        usage = metadata.get("usage")
+        if isinstance(usage, Mapping):
+            input_tokens = _count(usage.get("inputTokens"))
+            output_tokens = _count(usage.get("outputTokens"))
+            total = usage.get("totalTokens")
+            return Usage(input_tokens, output_tokens, _count(total) if total is not None else
+                         input_tokens + output_tokens)
+    return None
+
+
+def _normalise(code: str) -> str:
+    """``ThrottlingException`` and ``throttlingException`` are the same failure."""
+    code = code.strip()
+    lowered = code.lower()
+    return lowered[: -len("exception")] if lowered.endswith("exception") else lowered
+
+
+def classify_error_code(code: str, message: str, model_id: str) -> Failure:
+    """Map a Bedrock error code (pre-stream or in-stream) to the response the client gets."""
+    key = _normalise(code)
+    if key in {"throttling", "toomanyrequests", "servicequotaexceeded"}:
+        return Failure(429, "throttled", "Bedrock is throttling requests; retry after a short wait",
+                       True, RETRY_AFTER_SECONDS, code)
+    if key == "validation":
+        return Failure(400, "invalid_request", f"Bedrock rejected the request: {message}".strip(),
+                       False, None, code)
+    if key == "accessdenied":
+        return Failure(502, "bedrock_access_denied",
+                       f"the function's role may not invoke model '{model_id}': allow "
+                       "bedrock:InvokeModelWithResponseStream on the model or inference profile (and its "
+                       "foundation models) and enable model access in the Bedrock console", False, None, code)
+    if key == "resourcenotfound":
+        return Failure(502, "model_not_found",
+                       f"model '{model_id}' was not found: check BEDROCK_MODEL_ID, the region, and whether "
+                       "the model needs an inference profile id (e.g. 'us.' prefix)", False, None, code)
+    if key in {"unrecognizedclient", "expiredtoken", "invalidsignature", "incompletesignature",
+               "missingauthenticationtoken"}:
+        return Failure(502, "bedrock_auth_failed",
+                       "the function's AWS credentials were rejected by Bedrock", False, None, code)
+    if key in {"serviceunavailable", "modeltimeout", "modelnotready"}:
+        return Failure(503, "model_unavailable",
+                       "the model is temporarily unavailable; retry after a short wait",
+                       True, RETRY_AFTER_SECONDS, code)
+    if key in {"internalserver", "modelstreamerror", "modelerror"}:
+        return Failure(500, "model_error", "the model failed while generating; retry the request",
+                       True, None, code)
+    return Failure(500, "internal_error", "Bedrock returned an unexpected error", False, None, code)
+
+
+_CONNECT_ERRORS = {"EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError",
+                   "ProxyConnectionError", "SSLError"}
+_READ_TIMEOUTS = {"ReadTimeoutError"}
+
+
+def classify_exception(exc: BaseException, model_id: str) -> Failure:
+    """Classify anything raised while calling Bedrock or iterating its stream."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        error = response.get("Error")
+        if isinstance(error, Mapping):
+            code = error.get("Code")
+            message = error.get("Message")
+            if isinstance(code, str) and code:
+                return classify_error_code(code, message if isinstance(message, str) else "", model_id)
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & _READ_TIMEOUTS:
+        return Failure(504, "model_timeout", "Bedrock stopped sending data; retry the request",
+                       True, None, type(exc).__name__)
+    if names & _CONNECT_ERRORS:
+        return Failure(503, "bedrock_unreachable", "could not connect to Bedrock; retry after a short wait",
+                       True, RETRY_AFTER_SECONDS, type(exc).__name__)
+    return Failure(500, "internal_error", "the function failed while calling Bedrock",
+                   False, None, type(exc).__name__)

@@ -1,0 +1,51 @@
+"""Server-sent events emitted when the client asks for ``Accept: text/event-stream`` (pure).
+
+Event protocol (every event is ``event: <type>`` + one ``data:`` line of compact JSON + a blank line)::
+
+    event: delta    data: {"text": "<next piece of the answer>"}
+    event: usage    data: {"input_tokens": 12, "output_tokens": 85, "total_tokens": 97}
+    event: done     data: {"stop_reason": "end_turn"}
+    event: error    data: {"code": "throttled", "message": "...", "retryable": true}
+    : keep-alive    (a comment line, ignored by EventSource clients)
+
+* ``delta`` events arrive in order; concatenating their ``text`` gives the answer.
+* ``usage`` comes once, after the last ``delta``, when Bedrock reports token counts.
+* ``done`` is the last event of a successful stream. ``stop_reason`` is Bedrock's (``end_turn``,
+  ``max_tokens``, ``stop_sequence``, ``guardrail_intervened``, ``content_filtered``, ...) or ``timeout``
+  when the function stopped early to finish before its Lambda deadline (the answer is truncated).
+* ``error`` is the last event when generation failed after the stream had started; ``retryable`` tells
+  whether sending the same request again may succeed. Errors before the stream starts are plain HTTP
+  errors instead (4xx/5xx with a JSON body ``{"error": {"code", "message"}}``).
+* ``: keep-alive`` comments are sent after ``HEARTBEAT_SECONDS`` of silence so idle timeouts between the
+  client and API Gateway do not cut a slow generation.
+"""
+
+from __future__ import annotations
+
+import json
+
+HEARTBEAT = b": keep-alive\n\n"
+
+
+def _event(name: str, payload: object) -> bytes:
+    # json.dumps escapes CR and LF, so the data always fits on one SSE line.
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+def delta_event(text: str) -> bytes:
+    return _event("delta", {"text": text})
+
+
+def usage_event(input_tokens: int, output_tokens: int, total_tokens: int) -> bytes:
+    return _event(
+        "usage", {"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total_tokens}
+    )
+
+
+def done_event(stop_reason: str) -> bytes:
+    return _event("done", {"stop_reason": stop_reason})
+
+
+def error_event(code: str, message: str, retryable: bool) -> bytes:
+    return _event("error", {"code": code, "message": message, "retryable": retryable})
