@@ -131,8 +131,9 @@ class StreamingBedrockApi(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: StreamingBedrockApiArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(TYPE_TOKEN, name, {}, opts)
+        # Validate before registering anything, so a bad argument leaves no half-made component behind.
         settings = settings_from_args(args)
+        super().__init__(TYPE_TOKEN, name, {}, opts)
         self.settings = settings
 
         context = stack_context(self)

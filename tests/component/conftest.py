@@ -49,7 +49,7 @@ STAND_IN_API_KEY = "test-api-key-value-0123456789"
 
 @dataclass(frozen=True)
 class Registration:
-    """One resource the program registered: type token, logical name, inputs (camelCase), URN and parent URN."""
+    """One resource the program registered: type, logical name, inputs (camelCase), URN, parent and dependency URNs."""
 
     typ: str
     name: str
@@ -57,6 +57,7 @@ class Registration:
     urn: str
     parent: str
     custom: bool
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class RecordingMonitor(MockMonitor):
                     urn=response.urn,
                     parent=request.parent,
                     custom=bool(request.custom),
+                    dependencies=tuple(request.dependencies),
                 )
             )
         return response
@@ -163,6 +165,7 @@ class ComponentRun:
     secret_outputs: frozenset[str]
     invokes: list[InvokeCall]
     component_urn: str
+    component: Any
 
     def of_type(self, typ: str) -> list[Registration]:
         return [r for r in self.registrations if r.typ == typ]
@@ -198,6 +201,7 @@ def run_program(
     resolved: dict[str, Any] = {}
     secrets: set[str] = set()
     urns: list[str] = []
+    components: list[Any] = []
 
     async def collect(component: Any) -> None:
         for output_name in OUTPUT_NAMES:
@@ -208,6 +212,7 @@ def run_program(
             if await output.is_secret():
                 secrets.add(output_name)
         urns.append(await component.urn.future() or "")
+        components.append(component)
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> Any:
@@ -224,6 +229,7 @@ def run_program(
         secret_outputs=frozenset(secrets),
         invokes=list(recording.invokes),
         component_urn=urns[0],
+        component=components[0],
     )
 
 

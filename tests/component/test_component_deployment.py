@@ -1,0 +1,84 @@
+"""Deployment triggers hash the API configuration: any change redeploys, nothing else does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from streaming_bedrock_api import api_config
+from streaming_bedrock_api.settings import resolve_settings
+
+from .conftest import run_component
+
+BASE: dict[str, Any] = {"model_id": "jp.anthropic.claude-haiku-4-5-20251001-v1:0"}
+
+
+def _triggers(args: dict[str, Any]) -> dict[str, str]:
+    run = run_component(args)
+    deployment = run.one("aws:apigateway/deployment:Deployment")
+    triggers: dict[str, str] = deployment.inputs["triggers"]
+    assert deployment.inputs["restApi"] == "chat-api-id"
+    return triggers
+
+
+def test_triggers_are_stable_when_nothing_changes() -> None:
+    first = _triggers(BASE)
+    assert first == _triggers(dict(BASE))
+    assert len(first["configuration"]) == 64
+
+
+def test_triggers_ignore_settings_that_do_not_shape_the_api() -> None:
+    # Function-only settings change the function in place; the stage need not be redeployed for them.
+    assert _triggers(BASE) == _triggers({**BASE, "memory_size": 512, "max_tokens": 100})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"auth": "none"},
+        {"auth": "iam"},
+        {"integration_timeout_ms": 60_000},
+        {"path": "chat"},
+        {"allowed_origins": ["https://app.example.com"]},
+    ],
+)
+def test_triggers_change_with_the_api_configuration(change: dict[str, Any]) -> None:
+    assert _triggers(BASE) != _triggers({**BASE, **change})
+
+
+def test_transfer_mode_is_part_of_the_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = api_config.deployment_triggers(resolve_settings(BASE))
+    monkeypatch.setattr(api_config, "TRANSFER_MODE", "BUFFERED")
+    after = api_config.deployment_triggers(resolve_settings(BASE))
+    assert before != after
+
+
+def test_the_hash_covers_what_the_integration_is_built_from() -> None:
+    configuration = api_config.api_configuration(resolve_settings({**BASE, "integration_timeout_ms": 1234}))
+    integration = configuration["post"]["integration"]
+    assert integration == {
+        "type": "AWS_PROXY",
+        "httpMethod": "POST",
+        "uriKind": "response-streaming-invocations",
+        "responseTransferMode": "STREAM",
+        "timeoutMs": 1234,
+    }
+
+
+def test_deployment_depends_on_every_method_integration_and_response() -> None:
+    # A deployment snapshots what exists when it is created, so it must wait for everything it serves.
+    run = run_component(BASE)
+    deployment = run.one("aws:apigateway/deployment:Deployment")
+    served = [
+        r.urn
+        for r in run.registrations
+        if r.typ
+        in (
+            "aws:apigateway/method:Method",
+            "aws:apigateway/integration:Integration",
+            "aws:apigateway/integrationResponse:IntegrationResponse",
+            "aws:apigateway/response:Response",
+        )
+    ]
+    assert len(served) == 7
+    assert set(served) <= set(deployment.dependencies)
