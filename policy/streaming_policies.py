@@ -132,6 +132,13 @@ def plain(value: Any, path: tuple[str, ...] = ()) -> Any:
     return value
 
 
+def _number(value: Any) -> str:
+    """900000.0 (numbers arrive as floats over gRPC) shown as 900000; anything else as its repr."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}" if value != int(value) else str(int(value))
+    return repr(value)
+
+
 def _label(kind: str, name: str) -> str:
     return f"{kind} '{name}'"
 
@@ -206,7 +213,7 @@ def check_integration_timeout(name: str, props: Mapping[str, Any]) -> Findings:
         found.undecided.append(timeout)
     elif not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout > MAX_INTEGRATION_TIMEOUT_MS:
         found.violations.append(
-            f"{_label('Integration', name)} has timeoutMilliseconds {timeout!r}; the most API Gateway allows is "
+            f"{_label('Integration', name)} has timeoutMilliseconds {_number(timeout)}; the most API Gateway allows is "
             f"{MAX_INTEGRATION_TIMEOUT_MS} (15 minutes, STREAM only)."
         )
     return found
@@ -474,9 +481,10 @@ def _function_timeout_findings(view: StackView, found: Findings, report: Callabl
                 continue
             if not isinstance(timeout_s, (int, float)) or timeout_s * 1000 < timeout_ms:
                 report(
-                    f"{_label('Lambda function', function.name)} has timeout {timeout_s!r} s, shorter than the "
-                    f"{timeout_ms} ms of the STREAM {_label('integration', integration.name)} that calls it; the "
-                    f"stream would end early. Set the function timeout to at least {-(-int(timeout_ms) // 1000)} s.",
+                    f"{_label('Lambda function', function.name)} has timeout {_number(timeout_s)} s, shorter than "
+                    f"the {_number(timeout_ms)} ms of the STREAM {_label('integration', integration.name)} that "
+                    "calls it; the stream would end early. Set the function timeout to at least "
+                    f"{-(-int(timeout_ms) // 1000)} s.",
                     function.urn,
                 )
 
