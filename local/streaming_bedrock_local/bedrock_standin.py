@@ -1,0 +1,525 @@
+"""An offline stand-in for Amazon Bedrock Runtime ``ConverseStream`` that speaks the real wire format.
+
+``POST /model/{modelId}/converse-stream`` answers like Bedrock: ``200`` with
+``application/vnd.amazon.eventstream`` streamed frame by frame over chunked transfer encoding
+(``messageStart``, one ``contentBlockDelta`` per token, ``contentBlockStop``, ``messageStop``,
+``metadata``), or Bedrock's HTTP error shape (status, ``x-amzn-ErrorType``, JSON ``{"message"}``).
+The unmodified boto3 ``bedrock-runtime`` client parses it; point it here with ``endpoint_url`` or
+``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``.
+
+The answer is a pure function of the request (``standin_answer``), always labelled ``[stand-in model]``,
+so tests compute expected bytes independently of the server. Faults (errors before the stream,
+exception frames mid-stream) are set on the server or queued per request with ``push``. Every request
+leaves a ``StandinRecord`` (tokens sent, finished or client-disconnected, first/last token times on
+``time.monotonic``) so tests can prove causality: the client saw bytes while the stand-in was still
+sending; a disconnect stopped the stand-in early.
+
+Usage::
+
+    with BedrockStandin(pace_seconds=0) as standin:
+        client = boto3.client("bedrock-runtime", endpoint_url=standin.endpoint_url, ...)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import select
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from streaming_bedrock_local.eventstream import encode_event, encode_exception
+
+log = logging.getLogger(__name__)
+
+STANDIN_LABEL = "[stand-in model]"
+DEFAULT_ANSWER_TOKENS = 48
+DEFAULT_PACE_SECONDS = 0.02
+DEFAULT_MAX_TOKENS = 4096
+EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+MAX_REQUEST_BYTES = 20 * 1024 * 1024
+
+# Bedrock's pre-stream errors and their HTTP statuses (botocore's bedrock-runtime service model).
+PRE_STREAM_ERRORS: Mapping[str, int] = {
+    "ValidationException": 400,
+    "AccessDeniedException": 403,
+    "ResourceNotFoundException": 404,
+    "ModelTimeoutException": 408,
+    "ModelErrorException": 424,
+    "ThrottlingException": 429,
+    "ModelNotReadyException": 429,
+    "InternalServerException": 500,
+    "ServiceUnavailableException": 503,
+}
+# Exception members of the ConverseStreamOutput event stream.
+MID_STREAM_EXCEPTIONS: frozenset[str] = frozenset(
+    {
+        "internalServerException",
+        "modelStreamErrorException",
+        "validationException",
+        "throttlingException",
+        "serviceUnavailableException",
+    }
+)
+
+_VOCABULARY: tuple[str, ...] = (
+    "stream", "token", "relay", "gateway", "lambda", "chunk", "bedrock", "answer", "café", "naïve",
+    "日本語", "λ", "—", "latency", "byte", "frame", "model", "prompt", "über", "ok",
+)  # fmt: skip
+_PATH = re.compile(r"^/model/(?P<model>[^/]+)/converse-stream$")
+_ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+
+
+@dataclass(frozen=True)
+class StandinAnswer:
+    """What the stand-in streams for one request: one text delta per token."""
+
+    chunks: tuple[str, ...]
+    stop_reason: str
+    input_tokens: int
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+    @property
+    def output_tokens(self) -> int:
+        return len(self.chunks)
+
+
+class StandinValidationError(ValueError):
+    """The request would get a ValidationException from Bedrock."""
+
+
+def _text_blocks(content: Any) -> list[str]:
+    if not isinstance(content, list):
+        return []
+    return [block["text"] for block in content if isinstance(block, dict) and isinstance(block.get("text"), str)]
+
+
+def _max_tokens(request_body: Mapping[str, Any]) -> int:
+    config = request_body.get("inferenceConfig") or {}
+    if not isinstance(config, dict):
+        raise StandinValidationError("inferenceConfig must be an object")
+    value = config.get("maxTokens", DEFAULT_MAX_TOKENS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise StandinValidationError("inferenceConfig.maxTokens must be an integer >= 1")
+    return value
+
+
+def standin_answer(request_body: Mapping[str, Any], *, answer_tokens: int = DEFAULT_ANSWER_TOKENS) -> StandinAnswer:
+    """The deterministic answer to a ConverseStream request body (as sent on the wire, camelCase).
+
+    The full answer is ``answer_tokens`` deltas: the label, then words picked by a hash of the last user
+    turn's text, then a final ``"."``. ``inferenceConfig.maxTokens`` cuts it (``stop_reason`` max_tokens).
+    Raises ``StandinValidationError`` for requests Bedrock would reject.
+    """
+    if answer_tokens < 1:
+        raise ValueError("answer_tokens must be >= 1")
+    messages = request_body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise StandinValidationError("messages must be a non-empty list")
+    for message in messages:
+        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+            raise StandinValidationError("each message needs role 'user' or 'assistant'")
+        if not isinstance(message.get("content"), list) or not message["content"]:
+            raise StandinValidationError("each message needs a non-empty content list")
+    if messages[0]["role"] != "user":
+        raise StandinValidationError("A conversation must start with a user message.")
+    max_tokens = _max_tokens(request_body)
+
+    user_turns = [m for m in messages if m["role"] == "user"]
+    prompt = "\n".join(_text_blocks(user_turns[-1]["content"]))
+    all_text = [t for m in messages for t in _text_blocks(m["content"])]
+    all_text += _text_blocks(request_body.get("system"))
+    input_tokens = max(1, sum(len(t.split()) for t in all_text))
+
+    seed = int.from_bytes(hashlib.sha256(prompt.encode("utf-8")).digest()[:4], "big")
+    chunks = [STANDIN_LABEL]
+    for index in range(1, answer_tokens):
+        if index == answer_tokens - 1:
+            chunks.append(".")
+        else:
+            chunks.append(" " + _VOCABULARY[(seed + index * 7) % len(_VOCABULARY)])
+    if max_tokens < answer_tokens:
+        return StandinAnswer(tuple(chunks[:max_tokens]), "max_tokens", input_tokens)
+    return StandinAnswer(tuple(chunks), "end_turn", input_tokens)
+
+
+@dataclass(frozen=True)
+class BeforeStreamFault:
+    """Answer with Bedrock's HTTP error shape instead of a stream."""
+
+    error_type: str
+    message: str = "stand-in injected error"
+
+    def __post_init__(self) -> None:
+        if self.error_type not in PRE_STREAM_ERRORS:
+            raise ValueError(f"unknown pre-stream error {self.error_type!r}; one of {sorted(PRE_STREAM_ERRORS)}")
+
+    @property
+    def status(self) -> int:
+        return PRE_STREAM_ERRORS[self.error_type]
+
+
+@dataclass(frozen=True)
+class MidStreamFault:
+    """Send an exception frame after ``after_deltas`` text deltas, then end the stream."""
+
+    exception_type: str
+    after_deltas: int = 1
+    message: str = "stand-in injected stream error"
+
+    def __post_init__(self) -> None:
+        if self.exception_type not in MID_STREAM_EXCEPTIONS:
+            raise ValueError(
+                f"unknown mid-stream exception {self.exception_type!r}; one of {sorted(MID_STREAM_EXCEPTIONS)}"
+            )
+        if self.after_deltas < 0:
+            raise ValueError("after_deltas must be >= 0")
+
+
+Fault = BeforeStreamFault | MidStreamFault
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """Per-request overrides, consumed in order by the next requests (``None`` = server setting)."""
+
+    fault: Fault | None = None
+    pace_seconds: float | None = None
+    answer_tokens: int | None = None
+
+
+Outcome = Literal["pending", "streaming", "finished", "disconnected", "error_before_stream", "error_mid_stream"]
+
+
+@dataclass
+class StandinRecord:
+    """What happened to one request. Times are ``time.monotonic()`` in this process."""
+
+    index: int
+    model_id: str
+    received_at: float
+    access_key_id: str | None = None
+    request: dict[str, Any] | None = None
+    status: int | None = None
+    error_type: str | None = None
+    outcome: Outcome = "pending"
+    tokens_planned: int = 0
+    tokens_sent: int = 0
+    first_token_at: float | None = None
+    last_token_at: float | None = None
+    ended_at: float | None = None
+    done: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+
+def error_response_parts(error_type: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of Bedrock's error shape for ``error_type``."""
+    body = json.dumps({"message": message}).encode("utf-8")
+    headers = {
+        "Content-Type": "application/json",
+        "x-amzn-ErrorType": error_type + _ERROR_TYPE_SUFFIX,
+        "x-amzn-RequestId": str(uuid.uuid4()),
+        "Content-Length": str(len(body)),
+    }
+    return PRE_STREAM_ERRORS[error_type], headers, body
+
+
+def answer_frames(answer: StandinAnswer, fault: MidStreamFault | None, latency_ms: int = 0) -> list[tuple[str, bytes]]:
+    """(event or exception type, frame) for one streamed answer, in order (pure; the server paces them).
+
+    Payloads carry a ``p`` padding field as real Bedrock events do; clients must ignore it.
+    """
+    frames = [("messageStart", encode_event("messageStart", {"role": "assistant", "p": "abcd"}))]
+    for index, text in enumerate(answer.chunks):
+        if fault is not None and index == fault.after_deltas:
+            break
+        delta = {"contentBlockIndex": 0, "delta": {"text": text}, "p": "ab"}
+        frames.append(("contentBlockDelta", encode_event("contentBlockDelta", delta)))
+    if fault is not None and fault.after_deltas <= len(answer.chunks):
+        payload: dict[str, Any] = {"message": fault.message}
+        if fault.exception_type == "modelStreamErrorException":
+            payload.update(originalStatusCode=500, originalMessage="stand-in model failure")
+        frames.append((fault.exception_type, encode_exception(fault.exception_type, payload)))
+        return frames
+    usage = {
+        "inputTokens": answer.input_tokens,
+        "outputTokens": answer.output_tokens,
+        "totalTokens": answer.input_tokens + answer.output_tokens,
+    }
+    frames += [
+        ("contentBlockStop", encode_event("contentBlockStop", {"contentBlockIndex": 0, "p": "abc"})),
+        ("messageStop", encode_event("messageStop", {"stopReason": answer.stop_reason, "p": "abcdef"})),
+        ("metadata", encode_event("metadata", {"usage": usage, "metrics": {"latencyMs": latency_ms}, "p": "a"})),
+    ]
+    return frames
+
+
+class _StandinHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    standin: BedrockStandin
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        # Small frames must leave at once; without this the client's delayed ACK adds ~40 ms stalls.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock, address
+
+
+class _StandinHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _StandinHTTPServer
+    server_version = "BedrockStandin/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("stand-in %s " + format, self.client_address, *args)
+
+    def _send_error(self, error_type: str, message: str) -> None:
+        status, headers, body = error_response_parts(error_type, message)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        standin = self.server.standin
+        match = _PATH.match(self.path.split("?", 1)[0])
+        length_header = self.headers.get("Content-Length", "0")
+        length = int(length_header) if length_header.isdigit() else -1
+        if length < 0 or length > MAX_REQUEST_BYTES:
+            self.close_connection = True
+            self._send_error("ValidationException", "Content-Length missing or too large")
+            return
+        raw = self.rfile.read(length)
+        if match is None:
+            self.send_response(404)
+            self.send_header("x-amzn-ErrorType", "UnknownOperationException")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        record = standin._new_record(unquote(match.group("model")), self.headers.get("Authorization"))
+        try:
+            self._serve(standin, record, raw)
+        finally:
+            record.ended_at = time.monotonic()
+            record.done.set()
+            standin._record_done()
+
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _serve(self, standin: BedrockStandin, record: StandinRecord, raw: bytes) -> None:
+        plan = standin._take_plan()
+        fault = plan.fault if plan.fault is not None else standin.fault
+        pace = plan.pace_seconds if plan.pace_seconds is not None else standin.pace_seconds
+        tokens = plan.answer_tokens if plan.answer_tokens is not None else standin.answer_tokens
+
+        def reject(error_type: str, message: str) -> None:
+            record.status = PRE_STREAM_ERRORS[error_type]
+            record.error_type = error_type
+            record.outcome = "error_before_stream"
+            self._send_error(error_type, message)
+
+        if record.access_key_id is None:
+            # Real Bedrock refuses unsigned calls; the function must sign with SigV4 even locally.
+            return reject("AccessDeniedException", "Missing or malformed SigV4 Authorization header")
+        try:
+            body = json.loads(raw)
+            if not isinstance(body, dict):
+                raise StandinValidationError("request body must be a JSON object")
+            record.request = body
+            if standin.model_ids is not None and record.model_id not in standin.model_ids:
+                raise StandinValidationError("The provided model identifier is invalid.")
+            answer = standin_answer(body, answer_tokens=tokens)
+        except (ValueError, StandinValidationError) as exc:
+            return reject("ValidationException", str(exc))
+        if isinstance(fault, BeforeStreamFault):
+            return reject(fault.error_type, fault.message)
+
+        mid = fault if isinstance(fault, MidStreamFault) else None
+        frames = answer_frames(answer, mid, latency_ms=int(standin.first_token_delay_seconds * 1000))
+        record.tokens_planned = answer.output_tokens if mid is None else min(mid.after_deltas, answer.output_tokens)
+        record.status = 200
+        record.outcome = "streaming"
+        self.send_response(200)
+        self.send_header("Content-Type", EVENTSTREAM_CONTENT_TYPE)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
+        for kind, frame in frames:
+            is_delta = kind == "contentBlockDelta"
+            if is_delta:
+                wait = standin.first_token_delay_seconds if record.tokens_sent == 0 else pace
+                if self._client_gone(wait) or standin._stopping.is_set():
+                    record.outcome = "disconnected"
+                    self.close_connection = True
+                    return
+            if not self._write_chunk(frame):
+                record.outcome = "disconnected"
+                self.close_connection = True
+                return
+            if is_delta:
+                now = time.monotonic()
+                record.tokens_sent += 1
+                record.first_token_at = record.first_token_at or now
+                record.last_token_at = now
+        if not self._write_chunk(b""):
+            record.outcome = "disconnected"
+            self.close_connection = True
+            return
+        if mid is not None and mid.after_deltas <= answer.output_tokens:
+            record.outcome, record.error_type = "error_mid_stream", mid.exception_type
+        else:
+            record.outcome = "finished"
+
+    def _write_chunk(self, data: bytes) -> bool:
+        try:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            return True
+        except OSError:
+            return False
+
+    def _client_gone(self, wait: float) -> bool:
+        """Sleep ``wait`` seconds, waking early if the client closed the connection (EOF or reset)."""
+        sock = self.connection
+        deadline = time.monotonic() + wait
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            readable, _, _ = select.select([sock], [], [], remaining)
+            if readable:
+                try:
+                    if sock.recv(1, socket.MSG_PEEK) == b"":
+                        return True
+                except OSError:
+                    return True
+                # A client does not pipeline while reading a stream; stray bytes are not a disconnect.
+                time.sleep(remaining)
+                return False
+            if remaining <= 0:
+                return False
+
+
+class BedrockStandin:
+    """The stand-in server: start/stop, settings (mutable between requests), faults and records."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        pace_seconds: float = DEFAULT_PACE_SECONDS,
+        answer_tokens: int = DEFAULT_ANSWER_TOKENS,
+        first_token_delay_seconds: float = 0.0,
+        fault: Fault | None = None,
+        model_ids: frozenset[str] | None = None,
+    ) -> None:
+        if pace_seconds < 0 or first_token_delay_seconds < 0:
+            raise ValueError("pace_seconds and first_token_delay_seconds must be >= 0")
+        if answer_tokens < 1:
+            raise ValueError("answer_tokens must be >= 1")
+        self.host = host
+        self.requested_port = port
+        self.pace_seconds = pace_seconds
+        self.answer_tokens = answer_tokens
+        self.first_token_delay_seconds = first_token_delay_seconds
+        self.fault = fault
+        self.model_ids = model_ids
+        self._plans: deque[RequestPlan] = deque()
+        self._records: list[StandinRecord] = []
+        self._lock = threading.Condition()
+        self._stopping = threading.Event()
+        self._server: _StandinHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # lifecycle
+    def start(self) -> BedrockStandin:
+        server = _StandinHTTPServer((self.host, self.requested_port), _StandinHandler)
+        server.standin = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="bedrock-standin", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> BedrockStandin:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("stand-in not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # per-request control
+    def push(self, plan: RequestPlan) -> None:
+        """Queue overrides for the next request (first in, first used)."""
+        with self._lock:
+            self._plans.append(plan)
+
+    def push_fault(self, fault: Fault) -> None:
+        self.push(RequestPlan(fault=fault))
+
+    def _take_plan(self) -> RequestPlan:
+        with self._lock:
+            return self._plans.popleft() if self._plans else RequestPlan()
+
+    # records
+    def _new_record(self, model_id: str, authorization: str | None) -> StandinRecord:
+        access_key = None
+        if authorization and authorization.startswith("AWS4-HMAC-SHA256 "):
+            found = re.search(r"Credential=([^/,\s]+)/", authorization)
+            access_key = found.group(1) if found else None
+        with self._lock:
+            record = StandinRecord(len(self._records), model_id, time.monotonic(), access_key)
+            self._records.append(record)
+            return record
+
+    def _record_done(self) -> None:
+        with self._lock:
+            self._lock.notify_all()
+
+    def records(self) -> list[StandinRecord]:
+        with self._lock:
+            return list(self._records)
+
+    def wait_for_done(self, count: int, timeout: float = 10.0) -> list[StandinRecord]:
+        """Block until at least ``count`` requests have ended; returns all records."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while sum(r.done.is_set() for r in self._records) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"stand-in saw {len(self._records)} requests, wanted {count} finished")
+                self._lock.wait(remaining)
+            return list(self._records)
