@@ -1,0 +1,96 @@
+"""Multi-language packaging: the schema Pulumi infers for `pulumi package add ./components`, and the plugin files."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pulumi.provider.experimental.component import ComponentProvider
+from streaming_bedrock_api.component import TYPE_TOKEN, StreamingBedrockApi
+from streaming_bedrock_api.settings import CONFIG_KEYS
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUTS = {
+    "url",
+    "apiId",
+    "stageName",
+    "functionName",
+    "functionArn",
+    "roleArn",
+    "logGroupName",
+    "apiKey",
+    "curlCommand",
+}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    provider = ComponentProvider([StreamingBedrockApi], "streaming-bedrock-api", version="0.1.0")
+    assert provider.schema is not None
+    loaded: dict[str, Any] = json.loads(provider.schema)
+    return loaded
+
+
+def test_schema_names_the_component_by_its_token(schema: dict[str, Any]) -> None:
+    assert schema["name"] == "streaming-bedrock-api"
+    assert schema["version"] == "0.1.0"
+    assert list(schema["resources"]) == [TYPE_TOKEN]
+    assert schema["resources"][TYPE_TOKEN]["isComponent"] is True
+
+
+def test_schema_inputs_mirror_the_settings(schema: dict[str, Any]) -> None:
+    resource = schema["resources"][TYPE_TOKEN]
+    inputs = resource["inputProperties"]
+    assert set(inputs) == set(CONFIG_KEYS)  # camelCase, the same names as the stack config
+    assert resource["requiredInputs"] == ["modelId"]
+    expected_types = {
+        "modelId": "string",
+        "auth": "string",
+        "path": "string",
+        "memorySize": "integer",
+        "timeoutSeconds": "integer",
+        "integrationTimeoutMs": "integer",
+        "heartbeatSeconds": "number",
+        "throttleRateLimit": "number",
+        "tracing": "boolean",
+        "reservedConcurrency": "integer",
+    }
+    for name, typ in expected_types.items():
+        assert inputs[name]["type"] == typ, name
+    for name in ("additionalModelIds", "allowedOrigins", "cognitoUserPoolArns"):
+        assert inputs[name]["type"] == "array"
+        assert inputs[name]["items"]["type"] == "string"
+    for name, spec in inputs.items():
+        assert spec.get("description"), name
+
+
+def test_schema_outputs(schema: dict[str, Any]) -> None:
+    resource = schema["resources"][TYPE_TOKEN]
+    assert set(resource["properties"]) == OUTPUTS
+    assert all(spec["type"] == "string" for spec in resource["properties"].values())
+    # api_key is null unless auth is api_key; every other output is always set.
+    assert set(resource["required"]) == OUTPUTS - {"apiKey"}
+
+
+def test_plugin_files() -> None:
+    plugin = yaml.safe_load((ROOT / "components" / "PulumiPlugin.yaml").read_text())
+    assert plugin["runtime"]["name"] == "python"
+    entry = ast.parse((ROOT / "components" / "__main__.py").read_text())
+    calls = [
+        node
+        for node in ast.walk(entry)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "component_provider_host"
+    ]
+    assert len(calls) == 1
+    keywords = {keyword.arg: keyword.value for keyword in calls[0].keywords}
+    assert isinstance(keywords["components"], ast.List)
+    assert [element.id for element in keywords["components"].elts] == ["StreamingBedrockApi"]  # type: ignore[attr-defined]
+    name_node = keywords["name"]
+    assert isinstance(name_node, ast.Name) and name_node.id == "PROVIDER_NAME"
+    assert 'PROVIDER_NAME = "streaming-bedrock-api"' in (ROOT / "components" / "__main__.py").read_text()
+    requirements = (ROOT / "components" / "requirements.txt").read_text()
+    assert "pulumi>=" in requirements and "pulumi-aws>=" in requirements
