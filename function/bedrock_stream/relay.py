@@ -179,7 +179,7 @@ class Relay:
                     if record.ttft_ms is None:
                         record.ttft_ms = (self.clock() - started_at) * 1000
                     record.deltas += 1
-                    out.write(sse.delta_event(mapped.text) if sse_mode else mapped.text.encode("utf-8"))
+                    out.write(sse.delta_event(mapped.text) if sse_mode else mapped.text.encode("utf-8", "replace"))
                 elif isinstance(mapped, Usage):
                     record.input_tokens = mapped.input_tokens
                     record.output_tokens = mapped.output_tokens

@@ -30,7 +30,8 @@ HEARTBEAT = b": keep-alive\n\n"
 def _event(name: str, payload: object) -> bytes:
     # json.dumps escapes CR and LF, so the data always fits on one SSE line.
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return f"event: {name}\ndata: {data}\n\n".encode()
+    # "replace": a lone surrogate (legal in JSON escapes) must not break the stream.
+    return f"event: {name}\ndata: {data}\n\n".encode("utf-8", "replace")
 
 
 def delta_event(text: str) -> bytes:
