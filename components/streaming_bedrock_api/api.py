@@ -13,6 +13,8 @@ import pulumi_aws as aws
 from . import api_config
 from .settings import Settings
 
+AUTH_TAG = "streaming-bedrock-api:auth"
+
 
 @dataclass(frozen=True)
 class ApiResources:
@@ -110,7 +112,12 @@ def _api_key_access(
     opts: pulumi.ResourceOptions,
 ) -> aws.apigateway.ApiKey:
     """API key + usage plan (throttle and daily quota) bound to the stage."""
-    key = aws.apigateway.ApiKey(f"{name}-key", enabled=True, description="StreamingBedrockApi client key", opts=opts)
+    key = aws.apigateway.ApiKey(
+        f"{name}-key",
+        enabled=True,
+        description="StreamingBedrockApi client key",
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["value"])),
+    )
     plan = aws.apigateway.UsagePlan(
         f"{name}-usage-plan",
         api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=rest_api.id, stage=stage.stage_name)],
@@ -138,6 +145,8 @@ def create_api(
         f"{name}-api",
         description="Streams Amazon Bedrock answers (API Gateway response streaming)",
         endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types=settings.endpoint_type),
+        # Declares the auth mode on the API itself, so policies can tell a deliberate "none" from an accident.
+        tags={AUTH_TAG: settings.auth},
         opts=opts,
     )
     resource = aws.apigateway.Resource(

@@ -87,7 +87,14 @@ def settings_from_args(args: Mapping[str, Any] | None) -> Settings:
     unknown = sorted(set(values) - set(SETTING_NAMES))
     if unknown:
         raise SettingsError(unknown[0], f"unknown argument; known arguments are {', '.join(SETTING_NAMES)}")
-    return resolve_settings({name: _plain(name, values.get(name)) for name in SETTING_NAMES if name in values})
+    settings = resolve_settings({name: _plain(name, values.get(name)) for name in SETTING_NAMES if name in values})
+    if settings.endpoint_type == "PRIVATE":
+        # A private API needs a resource policy naming VPC endpoints; without one the deployment fails at AWS.
+        raise SettingsError(
+            "endpoint_type", "PRIVATE needs VPC endpoint ids and a resource policy, which this component does not "
+            "take yet; use REGIONAL"
+        )
+    return settings
 
 
 def curl_command(url: str, settings: Settings, region: str, api_key: str | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import REGION, STAND_IN_API_KEY, run_component
 
 MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -69,6 +71,12 @@ def test_none_is_explicit_and_open() -> None:
     assert run.outputs["api_key"] is None
     assert "x-api-key" not in run.outputs["curl_command"]
     assert run.outputs["curl_command"].startswith("curl --no-buffer -X POST 'https://")
+
+
+@pytest.mark.parametrize("auth", ["api_key", "iam", "none"])
+def test_the_rest_api_declares_its_auth_mode_in_a_tag(auth: str) -> None:
+    run = run_component({"model_id": MODEL, "auth": auth})
+    assert run.one("aws:apigateway/restApi:RestApi").inputs["tags"] == {"streaming-bedrock-api:auth": auth}
 
 
 def test_preflight_never_requires_auth() -> None:

@@ -32,6 +32,7 @@ MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
         ({"model_id": MODEL, "path": "{proxy+}"}, "path", "one path segment"),
         ({"model_id": MODEL, "path": ""}, "path", "one path segment"),
         ({"model_id": MODEL, "endpoint_type": "EDGE"}, "endpoint_type", "30 seconds"),
+        ({"model_id": MODEL, "endpoint_type": "PRIVATE"}, "endpoint_type", "use REGIONAL"),
         ({"model_id": MODEL, "auth": "cognito"}, "cognito_user_pool_arns", "at least one"),
         ({"model_id": MODEL, "allowed_origins": ["https://a.example.com/"]}, "allowed_origins", "not an origin"),
         ({"model_id": MODEL, "log_retention_days": 2}, "log_retention_days", "not a CloudWatch retention"),
