@@ -1,0 +1,244 @@
+"""``streaming-bedrock-api local``: run the deployed function behind a streaming API Gateway emulator.
+
+Reads the stack config (``Pulumi.yaml`` + ``Pulumi.<stack>.yaml``), starts the model (the offline stand-in by
+default, real Amazon Bedrock with ``--bedrock real``, or ``--bedrock-endpoint URL``), the Lambda emulator pool
+and the gateway, then prints the URL and a ready curl line. Ctrl-C or SIGTERM shuts everything down (workers
+reaped). Exit codes: 0 after a clean shutdown, 2 for a usage or configuration problem (invalid config, port
+taken), 1 when something failed at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from streaming_bedrock_api.settings import function_environment
+
+from streaming_bedrock_local.bedrock_standin import (
+    DEFAULT_ANSWER_TOKENS,
+    MID_STREAM_EXCEPTIONS,
+    PRE_STREAM_ERRORS,
+    BedrockStandin,
+    BeforeStreamFault,
+    Fault,
+    MidStreamFault,
+)
+from streaming_bedrock_local.gateway import DEFAULT_PORT, GatewayOptions, start_gateway
+from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions
+from streaming_bedrock_local.stack_config import DEFAULT_STACK, StackConfigError, load_stack_config
+
+EXIT_USAGE = 2
+_FAULT_SHORTCUTS = {
+    "throttle": "ThrottlingException",
+    "validation": "ValidationException",
+    "unavailable": "ServiceUnavailableException",
+    "access-denied": "AccessDeniedException",
+}
+
+
+class _UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="streaming-bedrock-api", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    local = commands.add_parser("local", help="run the streaming API locally (gateway + Lambda emulator + model)")
+    local.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"gateway port on 127.0.0.1 (default {DEFAULT_PORT})"
+    )
+    local.add_argument("--stack", default=DEFAULT_STACK, help="stack whose Pulumi.<stack>.yaml to read (default dev)")
+    local.add_argument("--project-dir", type=Path, default=Path("."), help="directory with Pulumi.yaml (default .)")
+    local.add_argument("--concurrency", type=int, default=2, help="warm function workers (default 2; more queue)")
+    local.add_argument("--api-key", help="API key clients must send as x-api-key (default: a random one, printed)")
+    model = local.add_argument_group("model")
+    model.add_argument(
+        "--bedrock",
+        choices=("standin", "real"),
+        default="standin",
+        help="standin: offline stand-in model (default); real: Amazon Bedrock with your AWS credentials",
+    )
+    model.add_argument("--bedrock-endpoint", metavar="URL", help="send the function's Bedrock calls to this URL")
+    model.add_argument("--token-delay-ms", type=float, default=20.0, help="stand-in: time between tokens (default 20)")
+    model.add_argument(
+        "--answer-tokens", type=int, default=DEFAULT_ANSWER_TOKENS, help="stand-in: tokens per answer"
+    )
+    model.add_argument(
+        "--fail-before-stream",
+        metavar="ERROR",
+        help="stand-in: answer every request with this Bedrock error, e.g. throttle, validation, unavailable, "
+        "or an exception name such as ModelTimeoutException",
+    )
+    model.add_argument(
+        "--fail-mid-stream",
+        metavar="EXCEPTION",
+        help="stand-in: break every stream with this exception (e.g. modelStreamErrorException)",
+    )
+    model.add_argument("--fail-after-tokens", type=int, default=5, help="stand-in: tokens before --fail-mid-stream")
+    return parser
+
+
+def _fault(args: argparse.Namespace) -> Fault | None:
+    if args.fail_before_stream and args.fail_mid_stream:
+        raise _UsageError("--fail-before-stream and --fail-mid-stream cannot be combined")
+    if args.fail_before_stream:
+        name = _FAULT_SHORTCUTS.get(args.fail_before_stream, args.fail_before_stream)
+        if name not in PRE_STREAM_ERRORS:
+            known = ", ".join([*_FAULT_SHORTCUTS, *sorted(PRE_STREAM_ERRORS)])
+            raise _UsageError(f"--fail-before-stream: unknown error {args.fail_before_stream!r}; one of {known}")
+        return BeforeStreamFault(name)
+    if args.fail_mid_stream:
+        if args.fail_mid_stream not in MID_STREAM_EXCEPTIONS:
+            known = ", ".join(sorted(MID_STREAM_EXCEPTIONS))
+            raise _UsageError(f"--fail-mid-stream: unknown exception {args.fail_mid_stream!r}; one of {known}")
+        if args.fail_after_tokens < 0:
+            raise _UsageError("--fail-after-tokens must be 0 or more")
+        return MidStreamFault(args.fail_mid_stream, after_deltas=args.fail_after_tokens)
+    return None
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if not 0 <= args.port <= 65535:
+        raise _UsageError(f"--port {args.port} is not a TCP port")
+    if not 1 <= args.concurrency <= 64:
+        raise _UsageError("--concurrency must be between 1 and 64")
+    if args.token_delay_ms < 0 or args.answer_tokens < 1:
+        raise _UsageError("--token-delay-ms must be >= 0 and --answer-tokens >= 1")
+    if args.bedrock == "real" and args.bedrock_endpoint:
+        raise _UsageError("--bedrock real and --bedrock-endpoint cannot be combined")
+    if (args.bedrock == "real" or args.bedrock_endpoint) and (args.fail_before_stream or args.fail_mid_stream):
+        raise _UsageError("--fail-* options only apply to the stand-in model")
+    if args.api_key is not None and not args.api_key.strip():
+        raise _UsageError("--api-key must not be empty")
+
+
+def _curl_line(url: str, api_key: str | None) -> str:
+    key = f' -H "x-api-key: {api_key}"' if api_key else ""
+    return (
+        f'curl --no-buffer -X POST {url}{key} -H "Content-Type: application/json" '
+        "-d '{\"prompt\":\"Explain response streaming in two sentences.\"}'"
+    )
+
+
+def _report_warm(pool: LambdaPool, stop: threading.Event, started: float, count: int) -> None:
+    """Say when every worker has polled for work (short waits, so Ctrl-C is never held up)."""
+    while not stop.is_set():
+        try:
+            pool.wait_ready(timeout=0.2)
+        except TimeoutError:
+            if time.monotonic() - started > 30:
+                print("  warning: workers not ready after 30 s; see the function log above", flush=True)
+                return
+            continue
+        warm_ms = (time.monotonic() - started) * 1000
+        print(f"  {count} warm workers ready after {warm_ms:.0f} ms", flush=True)
+        return
+
+
+def run_local(args: argparse.Namespace) -> int:
+    _check_args(args)
+    fault = _fault(args)
+    try:
+        config = load_stack_config(args.project_dir, args.stack)
+    except StackConfigError as error:
+        raise _UsageError(f"invalid stack config: {error}") from None
+    settings = config.settings
+    api_key = args.api_key or (secrets.token_urlsafe(24) if settings.auth == "api_key" else None)
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    started = time.monotonic()
+    environment = function_environment(settings)
+    standin: BedrockStandin | None = None
+    if args.bedrock == "real":
+        model_note = f"Amazon Bedrock in {config.region} with your AWS credentials ({settings.model_id})"
+    elif args.bedrock_endpoint:
+        environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = args.bedrock_endpoint
+        model_note = f"Bedrock-compatible endpoint {args.bedrock_endpoint}"
+    else:
+        standin = BedrockStandin(
+            pace_seconds=args.token_delay_ms / 1000, answer_tokens=args.answer_tokens, fault=fault
+        ).start()
+        environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = standin.endpoint_url
+        # The stand-in ignores signatures; dummy keys keep the user's real credentials out of the process.
+        environment.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_SESSION_TOKEN="local")
+        model_note = "offline stand-in model (answers are labelled [stand-in model]; use --bedrock real for Bedrock)"
+        if fault is not None:
+            model_note += f"; injecting {fault}"
+    pool = LambdaPool(
+        PoolOptions(
+            environment=environment,
+            region=config.region,
+            concurrency=args.concurrency,
+            timeout_s=float(settings.timeout_seconds),
+            memory_mb=settings.memory_size,
+        )
+    )
+    try:
+        try:
+            server, thread = start_gateway(settings, pool, GatewayOptions(port=args.port, api_key=api_key))
+        except OSError as error:
+            raise _UsageError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}; "
+                              "use --port to pick another port") from None
+        try:
+            pool.start()
+            url = f"{server.url}/{settings.stage_name}/{settings.path}"
+            ready_ms = (time.monotonic() - started) * 1000
+            print(f"Streaming Bedrock API (local, stack {config.stack}) at {url}", flush=True)
+            print(f"  model: {model_note}", flush=True)
+            print(f"  function: {pool.zip_path} ({args.concurrency} warm workers)", flush=True)
+            if settings.auth == "api_key":
+                print(f"  api key: {api_key}", flush=True)
+            elif settings.auth in ("iam", "cognito"):
+                print(f"  auth {settings.auth}: only the presence of an Authorization header is checked locally",
+                      flush=True)
+            print(f"  listening after {ready_ms:.0f} ms; Ctrl-C to stop", flush=True)
+            print(_curl_line(url, api_key), flush=True)
+            _report_warm(pool, stop, started, args.concurrency)
+            while not stop.wait(0.5):
+                pass
+            print("shutting down...", file=sys.stderr, flush=True)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+    finally:
+        pool.stop()
+        if standin is not None:
+            standin.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("STREAMING_BEDROCK_LOG_LEVEL", "INFO"), format="%(message)s", stream=sys.stderr
+    )
+    try:
+        if args.command == "local":
+            return run_local(args)
+        parser.error(f"unknown command {args.command!r}")
+    except _UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
