@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import yaml
 from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from streaming_bedrock_api.component import TYPE_TOKEN, StreamingBedrockApi
 from streaming_bedrock_api.settings import CONFIG_KEYS
 
@@ -94,3 +98,27 @@ def test_plugin_files() -> None:
     assert 'PROVIDER_NAME = "streaming-bedrock-api"' in (ROOT / "components" / "__main__.py").read_text()
     requirements = (ROOT / "components" / "requirements.txt").read_text()
     assert "pulumi>=" in requirements and "pulumi-aws>=" in requirements
+
+
+def test_plugin_entry_serves_the_schema_over_grpc_like_the_engine_asks_for_it(tmp_path: Path) -> None:
+    # Run the entry the way the Python language host runs a source-based plugin: engine address as argument,
+    # the gRPC port printed on stdout. The engine address is only used for logging, so a closed port is fine.
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "components" / "__main__.py"), "127.0.0.1:1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30)
+        served = json.loads(response.schema)
+        assert list(served["resources"]) == [TYPE_TOKEN]
+        assert served["version"] == "0.1.0"
+        assert set(served["resources"][TYPE_TOKEN]["properties"]) == OUTPUTS
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
