@@ -60,6 +60,8 @@ DEFAULT_ENDPOINT_TYPE = "EDGE"
 STREAMING_ENDPOINT_TYPES = ("REGIONAL", "PRIVATE")
 
 PUBLIC_TAG = "streaming-bedrock-api:public"
+# The component tags its REST API with the auth mode the user configured; "none" there is a declaration too.
+AUTH_TAG = "streaming-bedrock-api:auth"
 PUBLIC_METHODS_CONFIG = "publicMethods"
 
 
@@ -501,7 +503,9 @@ def _is_public(method: Node) -> Any:
 def _tag_declares_public(api: Node) -> bool:
     for key in ("tags", "tagsAll"):
         tags = api.get(key)
-        if isinstance(tags, Mapping) and str(tags.get(PUBLIC_TAG, "")).lower() == "true":
+        if not isinstance(tags, Mapping):
+            continue
+        if str(tags.get(PUBLIC_TAG, "")).lower() == "true" or str(tags.get(AUTH_TAG, "")).lower() == "none":
             return True
     return False
 
@@ -534,7 +538,8 @@ def _public_method_findings(
         where = f"{http_method} {path}" if isinstance(path, str) else str(http_method)
         report(
             f"{_label('Method', method.name)} ({where}) has authorization NONE and needs no API key, so anyone can "
-            f"call it. If that is intended, declare it: tag the REST API {PUBLIC_TAG}=true, or list "
+            f"call it. If that is intended, declare it: tag the REST API {PUBLIC_TAG}=true (the component tags "
+            f"{AUTH_TAG}=none when auth is none), or list "
             f"'{method.name}' or '{where}' in this policy's '{PUBLIC_METHODS_CONFIG}' config.",
             method.urn,
         )

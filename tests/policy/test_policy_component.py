@@ -123,9 +123,18 @@ def test_every_resource_rule_passes_on_the_components_inputs(captured: tuple[str
 
 def test_every_stack_rule_passes_on_the_components_outputs(captured: tuple[str, Captured]) -> None:
     auth, cap = captured
+    # auth none: declared through the pack config here (the tag route has its own test below).
     config = PUBLIC_DECLARATION if auth == "none" else None
-    for name, recorded in check_stack(cap.stack(), config).items():
+    edit = {sp.REST_API: {"tags": None, "tagsAll": None}} if auth == "none" else None
+    for name, recorded in check_stack(cap.stack(edit), config).items():
         assert recorded.violations == [] and recorded.unknown is None, (auth, name, recorded.violations)
+
+
+def test_auth_none_is_declared_by_the_components_auth_tag() -> None:
+    cap = capture("none")
+    api = cap.run.one(sp.REST_API)
+    assert api.inputs["tags"][sp.AUTH_TAG] == "none"
+    assert not any(r.violations for r in check_stack(cap.stack()).values())
 
 
 def test_auth_none_without_declaration_gets_only_the_advisory() -> None:

@@ -369,12 +369,24 @@ def test_public_method_declared_in_config_passes(declared: str) -> None:
     assert recorded.violations == []
 
 
-def test_public_method_declared_by_tag_passes_and_other_values_do_not() -> None:
+@pytest.mark.parametrize(
+    ("tags", "declared"),
+    [
+        ({sp.PUBLIC_TAG: "true"}, True),
+        ({sp.AUTH_TAG: "none"}, True),
+        ({sp.PUBLIC_TAG: "false"}, False),
+        ({sp.AUTH_TAG: "api_key"}, False),
+    ],
+)
+def test_public_method_declared_by_tag(tags: dict[str, str], declared: bool) -> None:
     stack = good_stack(auth="none")
-    stack["api"].props["tags"] = {sp.PUBLIC_TAG: "true"}
-    assert run_stack_policy(sp.public_method_declared, list(stack.values())).violations == []
-    stack["api"].props["tags"] = {sp.PUBLIC_TAG: "false"}
-    assert len(run_stack_policy(sp.public_method_declared, list(stack.values())).violations) == 1
+    stack["api"].props["tags"] = tags
+    recorded = run_stack_policy(sp.public_method_declared, list(stack.values()))
+    assert len(recorded.violations) == (0 if declared else 1)
+
+
+def test_public_method_with_unrelated_declaration_is_still_reported() -> None:
+    stack = good_stack(auth="none")
     unrelated = run_stack_policy(
         sp.public_method_declared, list(stack.values()), {sp.PUBLIC_METHODS_CONFIG: ["GET /other"]}
     )
