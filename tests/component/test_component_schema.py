@@ -17,6 +17,8 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from streaming_bedrock_api.component import TYPE_TOKEN, StreamingBedrockApi
 from streaming_bedrock_api.settings import CONFIG_KEYS
 
+from .conftest import run_program
+
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = {
     "url",
@@ -122,3 +124,43 @@ def test_plugin_entry_serves_the_schema_over_grpc_like_the_engine_asks_for_it(tm
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_construct_through_the_provider_maps_camel_case_inputs_to_the_component() -> None:
+    # What a TypeScript/YAML program triggers: the provider gets camelCase inputs and builds the component from
+    # a plain dict; the construct result's state carries the outputs under their schema names.
+    provider = ComponentProvider([StreamingBedrockApi], "streaming-bedrock-api", version="0.1.0")
+    built: list[StreamingBedrockApi] = []
+
+    def constructor(name: str, args: Any, opts: Any) -> StreamingBedrockApi:
+        assert type(args) is dict  # the host passes a plain dict, not the TypedDict
+        built.append(StreamingBedrockApi(name, args, opts))  # type: ignore[arg-type]
+        return built[-1]
+
+    provider._components["StreamingBedrockApi"] = constructor  # type: ignore[assignment]
+    state: dict[str, Any] = {}
+
+    def build() -> StreamingBedrockApi:
+        result = provider.construct(
+            "polyglot",
+            TYPE_TOKEN,
+            {
+                "modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                "auth": "iam",
+                "path": "chat",
+                "allowedOrigins": ["https://app.example.com"],
+                "timeoutSeconds": 300,
+            },
+        )
+        state.update(result.state)
+        return built[0]
+
+    run = run_program(build)
+    settings = run.component.settings
+    assert settings.model_id == "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert (settings.auth, settings.path, settings.timeout_seconds) == ("iam", "chat", 300)
+    assert settings.allowed_origins == ("https://app.example.com",)
+    assert set(state) == OUTPUTS
+    post = run.one("aws:apigateway/method:Method", suffix="-post")
+    assert post.inputs["authorization"] == "AWS_IAM"
+    assert run.outputs["url"].endswith("/prod/chat")
