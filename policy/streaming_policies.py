@@ -530,6 +530,10 @@ def _public_method_findings(
         if any(_tag_declares_public(api) for api in apis):
             continue
         path = view.resource_path(method, found)
+        if isinstance(path, Unknown) and any(entry.startswith("/") or " /" in entry for entry in declared):
+            # A path declaration cannot be matched before the path is known (first preview).
+            found.undecided.append(path)
+            continue
         names = {method.name, method.urn}
         if isinstance(path, str):
             names |= {path, f"{http_method} {path}"}
@@ -586,10 +590,13 @@ def _stage_throttle_findings(view: StackView, found: Findings, report: Callable[
             continue
         stream_methods = [m for m in view.of_type(METHOD) for i in streaming if view.same_method(m, i) is True]
         method_paths = {"*/*"}
+        unknown_path: Unknown | None = None
         for integration in streaming:
             path = view.resource_path(integration, Findings())
             if isinstance(path, str):
                 method_paths.add(f"{path.lstrip('/') or '~1'}/{_upper(integration.get('httpMethod'))}")
+            elif isinstance(path, Unknown):
+                unknown_path = path
         for stage in view.of_type(STAGE):
             on_api = view.refers(stage, "restApi", api)
             if isinstance(on_api, Unknown):
@@ -597,7 +604,7 @@ def _stage_throttle_findings(view: StackView, found: Findings, report: Callable[
                 continue
             if not on_api:
                 continue
-            verdict = _stage_is_throttled(view, api, stage, method_paths, stream_methods)
+            verdict = _stage_is_throttled(view, api, stage, method_paths, unknown_path, stream_methods)
             if isinstance(verdict, Unknown):
                 found.undecided.append(verdict)
             elif not verdict:
@@ -611,8 +618,15 @@ def _stage_throttle_findings(view: StackView, found: Findings, report: Callable[
 
 
 def _stage_is_throttled(
-    view: StackView, api: Node, stage: Node, method_paths: set[str], stream_methods: list[Node]
+    view: StackView,
+    api: Node,
+    stage: Node,
+    method_paths: set[str],
+    unknown_path: Unknown | None,
+    stream_methods: list[Node],
 ) -> Any:
+    """True, False, or the Unknown that keeps us from telling (``unknown_path``: a streaming resource path
+    not known yet, so a method-specific MethodSettings cannot be matched under preview)."""
     pending: Unknown | None = None
     for settings in view.of_type(METHOD_SETTINGS):
         links = (view.refers(settings, "restApi", api), view.refers(settings, "stageName", stage, "stageName"))
@@ -623,8 +637,11 @@ def _stage_is_throttled(
         for value in (*links, path, throttled):
             if isinstance(value, Unknown):
                 pending = pending or value
-        if all(link is True for link in links) and path in method_paths and throttled is True:
-            return True
+        if all(link is True for link in links) and throttled is True:
+            if path in method_paths:
+                return True
+            if unknown_path is not None and isinstance(path, str):
+                pending = pending or unknown_path
     # Usage plans only meter requests that carry an API key, so they count only when every streaming method
     # demands one.
     keyed = bool(stream_methods) and all(m.get("apiKeyRequired") is True for m in stream_methods)

@@ -411,3 +411,23 @@ def test_stack_rules_ignore_apis_without_streaming() -> None:
     for policy in (sp.stream_api_endpoint, sp.stream_function_timeout, sp.stream_stage_throttled):
         recorded = run_stack_policy(policy, resources)
         assert recorded.violations == [] and recorded.unknown is None
+
+
+def test_method_specific_settings_are_undecided_while_the_path_is_unknown() -> None:
+    stack = good_stack(auth="iam", preview=True)
+    stack["method-settings"].props["methodPath"] = "stream/POST"
+    recorded = run_stack_policy(sp.stream_stage_throttled, list(stack.values()))
+    assert recorded.violations == [] and recorded.unknown is not None and recorded.unknown.props[-1] == "path"
+    stack["resource"].props["path"] = "/stream"
+    recorded = run_stack_policy(sp.stream_stage_throttled, list(stack.values()))
+    assert recorded.violations == [] and recorded.unknown is None
+
+
+def test_public_path_declaration_is_undecided_while_the_path_is_unknown() -> None:
+    stack = good_stack(auth="none", preview=True)
+    config = {sp.PUBLIC_METHODS_CONFIG: ["POST /stream"]}
+    recorded = run_stack_policy(sp.public_method_declared, list(stack.values()), config)
+    assert recorded.violations == [] and recorded.unknown is not None
+    stack["resource"].props["path"] = "/stream"
+    recorded = run_stack_policy(sp.public_method_declared, list(stack.values()), config)
+    assert recorded.violations == [] and recorded.unknown is None
