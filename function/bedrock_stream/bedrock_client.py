@@ -15,7 +15,7 @@ from typing import Any
 CONNECT_TIMEOUT_SECONDS = 5
 # Longest silence tolerated inside a stream; Bedrock sends events continuously once generating.
 READ_TIMEOUT_SECONDS = 120
-MAX_ATTEMPTS = 3
+TOTAL_ATTEMPTS = 3  # the first call and two retries
 
 
 def build_client() -> Any:
@@ -30,7 +30,7 @@ def build_client() -> Any:
 
     session = botocore.session.Session()
     config = botocore.config.Config(
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": TOTAL_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
         tcp_keepalive=True,

@@ -137,7 +137,8 @@ class Relay:
         record.output_format = parsed.output_format
         out = _Output(stream, parsed.output_format,
                       cors_headers(self.config.allowed_origins, parsed.origin), record, self.clock)
-        deadline = started_at + (context.remaining_ms() - self.config.deadline_margin_ms) / 1000
+        # remaining_ms() and clock() are read together so the monotonic deadline matches Lambda's.
+        deadline = self.clock() + (context.remaining_ms() - self.config.deadline_margin_ms) / 1000
         try:
             client = self.get_client()
         except Exception as exc:
