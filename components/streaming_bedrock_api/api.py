@@ -217,7 +217,6 @@ def create_api(
         settings=aws.apigateway.MethodSettingsSettingsArgs(
             throttling_rate_limit=settings.throttle_rate_limit,
             throttling_burst_limit=settings.throttle_burst_limit,
-            metrics_enabled=True,
         ),
         opts=opts,
     )
