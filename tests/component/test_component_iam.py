@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from streaming_bedrock_api.iam import bedrock_policy_document, classify_model_id
 
 from .conftest import ACCOUNT, REGION, run_component
@@ -126,3 +128,31 @@ def test_the_role_policy_of_a_run_is_the_document_for_the_stack_region_and_accou
         [f"jp.{HAIKU}", f"global.{HAIKU}"], REGION, ACCOUNT
     )
     assert policy.inputs["role"] == "chat-role-id"
+
+
+_segment = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+_model = st.builds(lambda a, b, v: f"{a}.{b}-v{v}:0", _segment, _segment, st.integers(0, 9))
+_prefix = st.sampled_from(["", "us.", "eu.", "jp.", "apac.", "au.", "ca.", "global."])
+_model_id = st.builds(lambda prefix, model: prefix + model, _prefix, _model)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_model_id, min_size=1, max_size=4))
+def test_any_model_list_yields_only_scoped_invoke_statements(model_ids: list[str]) -> None:
+    document = bedrock_policy_document(model_ids, REGION, ACCOUNT)
+    statements = document["Statement"]
+    sids = [statement["Sid"] for statement in statements]
+    assert len(sids) == len(set(sids))
+    expected = 0
+    for model_id in dict.fromkeys(model_ids):
+        kind = classify_model_id(model_id).kind
+        expected += {"foundation-model": 1, "geographic-profile": 2, "global-profile": 3}[kind]
+    assert len(statements) == expected
+    for statement in statements:
+        assert statement["Action"] == ACTION
+        for resource in statement["Resource"]:
+            assert resource != "*"
+            assert resource.startswith(("arn:aws:bedrock:*::foundation-model/", "arn:aws:bedrock:::foundation-model/",
+                                        f"arn:aws:bedrock:{REGION}:"))
+            if resource.startswith(("arn:aws:bedrock:*:", "arn:aws:bedrock:::")):
+                assert "bedrock:InferenceProfileArn" in statement["Condition"]["StringEquals"]
