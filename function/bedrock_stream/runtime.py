@@ -69,6 +69,22 @@ class RuntimeConnection:
     def send(self, data: bytes) -> None:
         self.socket().sendall(data)
 
+    def peer_gone(self) -> bool:
+        """True when the Runtime API closed, reset, or already answered this connection.
+
+        While a streamed response is in flight the Runtime API sends nothing, so any of these means the
+        response is no longer being consumed. A ``sendall`` alone would only notice one or more writes later
+        (the first write after a close still lands in the kernel buffer).
+        """
+        if self._sock is None:
+            return True
+        try:
+            return self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) is not None
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
     def _fill(self) -> bool:
         assert self._sock is not None
         data = self._sock.recv(RECV_SIZE)
@@ -133,6 +149,9 @@ class StreamingResponse:
     def _send(self, data: bytes) -> None:
         if self.broken:
             raise ClientDisconnected("response stream already broken")
+        if self.started and self._connection.peer_gone():
+            self.broken = True
+            raise ClientDisconnected("the Runtime API closed the response connection")
         try:
             self._connection.send(data)
         except OSError as exc:
@@ -143,11 +162,9 @@ class StreamingResponse:
         if self.started:
             raise RuntimeError("response already started")
         prelude = framing.integration_prelude(status, headers, cookies)
+        head = framing.streaming_response_head(self._request_id, self._connection.host_header)
+        self._send(head + framing.encode_chunk(prelude))
         self.started = True
-        self._send(
-            framing.streaming_response_head(self._request_id, self._connection.host_header)
-            + framing.encode_chunk(prelude)
-        )
 
     def write(self, data: bytes) -> None:
         if not self.started:
@@ -238,12 +255,14 @@ class RuntimeLoop:
             if not stream.broken:
                 with contextlib.suppress(ClientDisconnected):
                     stream.fail(f"Runtime.{type(exc).__name__}", str(exc) or type(exc).__name__)
-        if not stream.started:
-            self._post_error(context.request_id, RuntimeError("handler returned without a response"))
-            return
         if stream.broken:
             log("WARN", "response stream closed by the consumer", request_id=context.request_id)
             self.connection.close()
+            if not stream.started:
+                self._post_error(context.request_id, ConnectionError("response connection failed"))
+            return
+        if not stream.started:
+            self._post_error(context.request_id, RuntimeError("handler returned without a response"))
             return
         try:
             stream.end()
