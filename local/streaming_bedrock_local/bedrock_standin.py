@@ -10,9 +10,9 @@ The unmodified boto3 ``bedrock-runtime`` client parses it; point it here with ``
 The answer is a pure function of the request (``standin_answer``), always labelled ``[stand-in model]``,
 so tests compute expected bytes independently of the server. Faults (errors before the stream,
 exception frames mid-stream) are set on the server or queued per request with ``push``. Every request
-leaves a ``StandinRecord`` (tokens sent, finished or client-disconnected, first/last token times on
-``time.monotonic``) so tests can prove causality: the client saw bytes while the stand-in was still
-sending; a disconnect stopped the stand-in early.
+leaves a ``StandinRecord`` (tokens sent, finished or client-disconnected, the time each token was
+written, on ``time.monotonic``) so tests can prove causality: the client saw bytes while the stand-in
+was still sending; a disconnect stopped the stand-in early.
 
 Usage::
 
@@ -221,6 +221,7 @@ class StandinRecord:
     first_token_at: float | None = None
     last_token_at: float | None = None
     ended_at: float | None = None
+    token_times: list[float] = field(default_factory=list, repr=False)
     done: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
 
@@ -378,6 +379,7 @@ class _StandinHandler(BaseHTTPRequestHandler):
                 record.tokens_sent += 1
                 record.first_token_at = record.first_token_at or now
                 record.last_token_at = now
+                record.token_times.append(now)
         if not self._write_chunk(b""):
             record.outcome = "disconnected"
             self.close_connection = True
@@ -489,6 +491,10 @@ class BedrockStandin:
 
     def push_fault(self, fault: Fault) -> None:
         self.push(RequestPlan(fault=fault))
+
+    def clear_plans(self) -> None:
+        with self._lock:
+            self._plans.clear()
 
     def _take_plan(self) -> RequestPlan:
         with self._lock:
