@@ -44,7 +44,9 @@ def classify_model_id(model_id: str) -> ModelTarget:
     prefix, dot, rest = model_id.partition(".")
     if dot and rest and prefix == GLOBAL_PROFILE_PREFIX:
         return ModelTarget("global-profile", rest, model_id)
-    if dot and rest and prefix in GEOGRAPHIC_PROFILE_PREFIXES:
+    # Foundation-model ids are "provider.model" (one dot before the version); a profile adds a geography in
+    # front, so a second dot also marks a profile whose prefix is newer than the list above.
+    if dot and rest and (prefix in GEOGRAPHIC_PROFILE_PREFIXES or "." in rest.split(":", 1)[0]):
         return ModelTarget("geographic-profile", rest, model_id)
     return ModelTarget("foundation-model", model_id, None)
 

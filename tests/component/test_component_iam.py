@@ -93,6 +93,8 @@ def test_additional_models_and_partition() -> None:
         (f"eu.{HAIKU}", "geographic-profile"),
         (f"global.{HAIKU}", "global-profile"),
         ("meta.llama3-8b-instruct-v1:0", "foundation-model"),
+        ("amazon.nova-lite-v1:0", "foundation-model"),
+        (f"mx.{HAIKU}", "geographic-profile"),  # a geography newer than the known list
     ],
 )
 def test_classification(model_id: str, kind: str) -> None:
