@@ -87,7 +87,10 @@ class PoolInvocation:
     def cancel(self, reason: str) -> None:
         if self.cancel_reason is None:
             self.cancel_reason = reason
-        if self.runtime_invocation is not None:
+        # Only a running invocation: RuntimeAPIServer's cancel() also shuts the socket of an invocation that
+        # already finished, which by then may carry the worker's next /next (then the event handed out there
+        # is lost until its deadline).
+        if self.runtime_invocation is not None and not self.runtime_invocation.done:
             self.runtime_invocation.cancel()
 
     def _put(self, event: InvocationEvent) -> None:

@@ -1,0 +1,197 @@
+"""How the local gateway and Lambda emulator treat a misbehaving function: malformed metadata, crashes, handler
+errors, deadlines, idle streams. The function is the real runtime (exec wrapper, Runtime API loop) with a test
+handler that misbehaves on purpose, packed by the same zip builder the component uses."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from .conftest import APP_ORIGIN, RunningStack, copy_function_with, request, running_stack
+
+# Runs inside the worker processes. ``?mode=`` picks the misbehaviour.
+TEST_HANDLERS = r'''
+"""Handlers that break the streaming contract on purpose (local stack tests only)."""
+import json
+import os
+import time
+
+from bedrock_stream import framing
+
+
+def _raw(stream, data):
+    # Bypass stream.start() so the metadata can be anything.
+    stream.started = True
+    stream._send(framing.streaming_response_head(stream._request_id, stream._connection.host_header)
+                 + framing.encode_chunk(data))
+
+
+def handle(event, context, stream):
+    mode = (event.get("queryStringParameters") or {}).get("mode", "echo")
+    if mode == "echo":
+        stream.start(200, {"Content-Type": "application/json", "X-Multi": "a"}, cookies=["c=1"])
+        stream.write(json.dumps(event).encode())
+    elif mode == "bad_json":
+        _raw(stream, b'{"statusCode": 200, "headers": ' + b"\x00" * 8 + b"payload")
+    elif mode == "bad_key":
+        _raw(stream, b'{"statusCode": 200, "body": "x"}' + b"\x00" * 8 + b"payload")
+    elif mode == "no_delimiter":
+        _raw(stream, b'{"statusCode": 200, "headers": {"X": "' + b"a" * 17000)
+        time.sleep(0.5)
+        stream.end()
+    elif mode == "short_then_end":
+        _raw(stream, b'{"statusCode": 200}')
+    elif mode == "status":
+        stream.start(418, {"Content-Type": "text/plain"})
+        stream.write(b"teapot")
+    elif mode == "crash_before":
+        os._exit(3)
+    elif mode == "crash_mid":
+        stream.start(200, {"Content-Type": "text/plain"})
+        stream.write(b"partial")
+        time.sleep(0.2)
+        os._exit(4)
+    elif mode == "raise":
+        raise ValueError("handler blew up")
+    elif mode == "sleep":
+        time.sleep(30)
+    elif mode == "stall":
+        stream.start(200, {"Content-Type": "text/plain"})
+        stream.write(b"first")
+        time.sleep(30)
+    elif mode == "trailers":
+        stream.start(200, {"Content-Type": "text/plain"})
+        stream.write(b"some")
+        stream.fail("Function.Boom", "failed after the first byte")
+'''
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    tmp = tmp_path_factory.mktemp("faulty")
+    source = copy_function_with(tmp, {"local_test_handlers.py": TEST_HANDLERS})
+    with running_stack(
+        tmp,
+        settings={"auth": "none", "allowed_origins": [APP_ORIGIN]},
+        source_dir=source,
+        handler="local_test_handlers.handle",
+        concurrency=2,
+        timeout_s=2.0,
+        gateway={"idle_timeout_s": 0.6},
+    ) as running:
+        yield running
+
+
+def _replaced(stack: RunningStack, expected: int, timeout: float = 15.0) -> int:
+    """Wait for the pool's replacement count to reach ``expected`` (the watcher restarts workers in the background)."""
+    deadline = time.monotonic() + timeout
+    while stack.pool.replacements < expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return stack.pool.replacements
+
+
+def _call(stack: RunningStack, mode: str, **kwargs: object) -> object:
+    headers = {"Content-Type": "application/json", "Origin": APP_ORIGIN}
+    return request(f"{stack.url}?mode={mode}", b'{"x": 1}', headers, **kwargs)  # type: ignore[arg-type]
+
+
+def test_echo_event_shape(faulty: RunningStack) -> None:
+    raw = b"\xff\xfe binary"
+    result = request(
+        f"{faulty.url}?mode=echo&a=1&a=2",
+        raw,
+        {"Content-Type": "application/octet-stream", "X-Test": "yes", "User-Agent": "t/1"},
+    )
+    assert result.status == 200 and result.complete
+    assert result.header_values("Set-Cookie") == ["c=1"]
+    event = result.json()
+    assert event["resource"] == "/stream" and event["path"] == "/stream"
+    assert event["httpMethod"] == "POST"
+    assert event["requestContext"]["path"] == "/prod/stream"
+    assert event["requestContext"]["stage"] == "prod"
+    assert event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+    assert event["requestContext"]["identity"]["userAgent"] == "t/1"
+    assert event["requestContext"]["requestId"] == result.header("x-amzn-RequestId")
+    assert event["headers"]["X-Test"] == "yes"
+    assert event["queryStringParameters"] == {"mode": "echo", "a": "2"}
+    assert event["multiValueQueryStringParameters"]["a"] == ["1", "2"]
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == raw
+
+
+def test_function_status_passes_through(faulty: RunningStack) -> None:
+    result = _call(faulty, "status")
+    assert result.status == 418 and result.body == b"teapot" and result.complete  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("mode", ["bad_json", "bad_key", "no_delimiter", "short_then_end"])
+def test_malformed_metadata_is_500_with_cors(faulty: RunningStack, mode: str) -> None:
+    result = _call(faulty, mode)
+    assert result.status == 500  # type: ignore[attr-defined]
+    assert result.json() == {"message": "Internal server error"}  # type: ignore[attr-defined]
+    assert result.header_values("Access-Control-Allow-Origin") == [APP_ORIGIN]  # type: ignore[attr-defined]
+
+
+def test_handler_exception_is_502_and_next_request_is_served(faulty: RunningStack) -> None:
+    result = _call(faulty, "raise")
+    assert result.status == 502 and result.json() == {"message": "Internal server error"}  # type: ignore[attr-defined]
+    assert _call(faulty, "status").status == 418  # type: ignore[attr-defined]
+
+
+def test_crash_before_response_replaces_the_worker(faulty: RunningStack) -> None:
+    replaced = faulty.pool.replacements
+    result = _call(faulty, "crash_before")
+    assert result.status == 502  # type: ignore[attr-defined]
+    assert _replaced(faulty, replaced + 1) == replaced + 1
+    for _ in range(3):  # every worker slot serves again
+        assert _call(faulty, "status").status == 418  # type: ignore[attr-defined]
+
+
+def test_crash_mid_stream_ends_the_client_response_abnormally(faulty: RunningStack) -> None:
+    replaced = faulty.pool.replacements
+    result = _call(faulty, "crash_mid")
+    assert result.status == 200  # type: ignore[attr-defined]
+    assert result.body == b"partial" and not result.complete  # type: ignore[attr-defined]
+    assert _replaced(faulty, replaced + 1) == replaced + 1
+    assert _call(faulty, "status").status == 418  # type: ignore[attr-defined]
+
+
+def test_error_trailers_end_the_client_response_abnormally(faulty: RunningStack) -> None:
+    result = _call(faulty, "trailers")
+    assert result.status == 200  # type: ignore[attr-defined]
+    assert result.body == b"some" and not result.complete  # type: ignore[attr-defined]
+
+
+def test_deadline_kills_and_replaces_the_worker(faulty: RunningStack) -> None:
+    replaced = faulty.pool.replacements
+    result = _call(faulty, "sleep", timeout=20)
+    assert result.status == 502  # type: ignore[attr-defined]
+    assert _replaced(faulty, replaced + 1) == replaced + 1
+    assert _call(faulty, "status").status == 418  # type: ignore[attr-defined]
+
+
+def test_idle_stream_is_cut(faulty: RunningStack) -> None:
+    result = _call(faulty, "stall", timeout=20)
+    assert result.status == 200  # type: ignore[attr-defined]
+    assert result.body == b"first" and not result.complete  # type: ignore[attr-defined]
+    # Cut by the 0.6 s idle limit, well before the 2 s function deadline.
+    duration = result.chunks[-1][0] - result.started_at  # type: ignore[attr-defined]
+    assert duration < 1.9
+
+
+def test_gateway_log_line_per_request(faulty: RunningStack, caplog: pytest.LogCaptureFixture) -> None:
+    def lines() -> list[dict[str, object]]:
+        return [json.loads(r.getMessage()) for r in caplog.records if r.name == "streaming_bedrock_local.gateway"]
+
+    with caplog.at_level("INFO", logger="streaming_bedrock_local.gateway"):
+        _call(faulty, "bad_key")
+        # The line is written once the response is out, so it may trail the client by a moment.
+        deadline = time.monotonic() + 5
+        while not lines() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    logged = lines()
+    assert logged and logged[-1]["status"] == 500 and logged[-1]["outcome"] == "invalid_metadata"
+    assert "body" in str(logged[-1]["error"])
