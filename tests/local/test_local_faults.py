@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import APP_ORIGIN, RunningStack, copy_function_with, request, running_stack
+from .conftest import APP_ORIGIN, RunningStack, StreamResult, copy_function_with, request, running_stack
 
 # Runs inside the worker processes. ``?mode=`` picks the misbehaviour.
 TEST_HANDLERS = r'''
@@ -94,9 +94,9 @@ def _replaced(stack: RunningStack, expected: int, timeout: float = 15.0) -> int:
     return stack.pool.replacements
 
 
-def _call(stack: RunningStack, mode: str, **kwargs: object) -> object:
+def _call(stack: RunningStack, mode: str, timeout: float = 30.0) -> StreamResult:
     headers = {"Content-Type": "application/json", "Origin": APP_ORIGIN}
-    return request(f"{stack.url}?mode={mode}", b'{"x": 1}', headers, **kwargs)  # type: ignore[arg-type]
+    return request(f"{stack.url}?mode={mode}", b'{"x": 1}', headers, timeout=timeout)
 
 
 def test_echo_event_shape(faulty: RunningStack) -> None:
@@ -124,61 +124,61 @@ def test_echo_event_shape(faulty: RunningStack) -> None:
 
 def test_function_status_passes_through(faulty: RunningStack) -> None:
     result = _call(faulty, "status")
-    assert result.status == 418 and result.body == b"teapot" and result.complete  # type: ignore[attr-defined]
+    assert result.status == 418 and result.body == b"teapot" and result.complete
 
 
 @pytest.mark.parametrize("mode", ["bad_json", "bad_key", "no_delimiter", "short_then_end"])
 def test_malformed_metadata_is_500_with_cors(faulty: RunningStack, mode: str) -> None:
     result = _call(faulty, mode)
-    assert result.status == 500  # type: ignore[attr-defined]
-    assert result.json() == {"message": "Internal server error"}  # type: ignore[attr-defined]
-    assert result.header_values("Access-Control-Allow-Origin") == [APP_ORIGIN]  # type: ignore[attr-defined]
+    assert result.status == 500
+    assert result.json() == {"message": "Internal server error"}
+    assert result.header_values("Access-Control-Allow-Origin") == [APP_ORIGIN]
 
 
 def test_handler_exception_is_502_and_next_request_is_served(faulty: RunningStack) -> None:
     result = _call(faulty, "raise")
-    assert result.status == 502 and result.json() == {"message": "Internal server error"}  # type: ignore[attr-defined]
-    assert _call(faulty, "status").status == 418  # type: ignore[attr-defined]
+    assert result.status == 502 and result.json() == {"message": "Internal server error"}
+    assert _call(faulty, "status").status == 418
 
 
 def test_crash_before_response_replaces_the_worker(faulty: RunningStack) -> None:
     replaced = faulty.pool.replacements
     result = _call(faulty, "crash_before")
-    assert result.status == 502  # type: ignore[attr-defined]
+    assert result.status == 502
     assert _replaced(faulty, replaced + 1) == replaced + 1
     for _ in range(3):  # every worker slot serves again
-        assert _call(faulty, "status").status == 418  # type: ignore[attr-defined]
+        assert _call(faulty, "status").status == 418
 
 
 def test_crash_mid_stream_ends_the_client_response_abnormally(faulty: RunningStack) -> None:
     replaced = faulty.pool.replacements
     result = _call(faulty, "crash_mid")
-    assert result.status == 200  # type: ignore[attr-defined]
-    assert result.body == b"partial" and not result.complete  # type: ignore[attr-defined]
+    assert result.status == 200
+    assert result.body == b"partial" and not result.complete
     assert _replaced(faulty, replaced + 1) == replaced + 1
-    assert _call(faulty, "status").status == 418  # type: ignore[attr-defined]
+    assert _call(faulty, "status").status == 418
 
 
 def test_error_trailers_end_the_client_response_abnormally(faulty: RunningStack) -> None:
     result = _call(faulty, "trailers")
-    assert result.status == 200  # type: ignore[attr-defined]
-    assert result.body == b"some" and not result.complete  # type: ignore[attr-defined]
+    assert result.status == 200
+    assert result.body == b"some" and not result.complete
 
 
 def test_deadline_kills_and_replaces_the_worker(faulty: RunningStack) -> None:
     replaced = faulty.pool.replacements
     result = _call(faulty, "sleep", timeout=20)
-    assert result.status == 502  # type: ignore[attr-defined]
+    assert result.status == 502
     assert _replaced(faulty, replaced + 1) == replaced + 1
-    assert _call(faulty, "status").status == 418  # type: ignore[attr-defined]
+    assert _call(faulty, "status").status == 418
 
 
 def test_idle_stream_is_cut(faulty: RunningStack) -> None:
     result = _call(faulty, "stall", timeout=20)
-    assert result.status == 200  # type: ignore[attr-defined]
-    assert result.body == b"first" and not result.complete  # type: ignore[attr-defined]
+    assert result.status == 200
+    assert result.body == b"first" and not result.complete
     # Cut by the 0.6 s idle limit, well before the 2 s function deadline.
-    duration = result.chunks[-1][0] - result.started_at  # type: ignore[attr-defined]
+    duration = result.chunks[-1][0] - result.started_at
     assert duration < 1.9
 
 
