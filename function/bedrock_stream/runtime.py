@@ -240,7 +240,7 @@ class RuntimeLoop:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
         try:
             event = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             event = None  # the handler rejects it with a defined 400
         stream = StreamingResponse(self.connection, context.request_id)
         try:
