@@ -195,7 +195,9 @@ def create_api(
         f"{name}-deployment",
         rest_api=rest_api.id,
         description="StreamingBedrockApi configuration snapshot",
-        triggers=api_config.deployment_triggers(settings),
+        # The configuration hash covers in-place updates; the function's ARN covers a replaced function, whose
+        # new name changes the integration URI that the old snapshot would still point at.
+        triggers={**api_config.deployment_triggers(settings), "function": function.response_streaming_invoke_arn},
         # A deployment snapshots what exists when it is created: everything it serves must exist first.
         opts=pulumi.ResourceOptions(
             parent=parent, depends_on=[post, integration, *preflight, *responses]

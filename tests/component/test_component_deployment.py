@@ -27,6 +27,17 @@ def test_triggers_are_stable_when_nothing_changes() -> None:
     assert len(first["configuration"]) == 64
 
 
+def test_triggers_follow_a_replaced_function() -> None:
+    # A new function (new name, new ARN) changes the integration URI; the stage must be redeployed to use it.
+    run = run_component(BASE)
+    function = run.one("aws:lambda/function:Function")
+    integration = run.one("aws:apigateway/integration:Integration", "-post-integration")
+    triggers = run.one("aws:apigateway/deployment:Deployment").inputs["triggers"]
+    assert integration.inputs["uri"].endswith("/response-streaming-invocations")
+    assert triggers["function"] == integration.inputs["uri"]
+    assert function.name in triggers["function"]
+
+
 def test_triggers_ignore_settings_that_do_not_shape_the_api() -> None:
     # Function-only settings change the function in place; the stage need not be redeployed for them.
     assert _triggers(BASE) == _triggers({**BASE, "memory_size": 512, "max_tokens": 100})
