@@ -272,6 +272,10 @@ class _StandinHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     standin: BedrockStandin
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A peer that vanished mid-request (killed worker, aborted client) is normal here, not a traceback.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
         # Small frames must leave at once; without this the client's delayed ACK adds ~40 ms stalls.

@@ -400,6 +400,10 @@ class _Listener(ThreadingHTTPServer):
     api: RuntimeAPIServer
     worker: str
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A peer that vanished mid-request (killed worker, aborted client) is normal here, not a traceback.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -434,7 +438,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != f"{API_PREFIX}/invocation/next":
             return self._reply_error(404, "NotFound", f"unknown path {self.path}")
         api = self.server.api
-        invocation = api._next(self.server.worker)
+        connection = self.connection
+        invocation = api._next(self.server.worker, lambda: _peer_open(connection))
         if invocation is None:
             self.close_connection = True
             return self._reply_error(500, "Runtime.Shutdown", "runtime API is shutting down; exit now")
@@ -448,17 +453,18 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Lambda-Runtime-Client-Context"] = invocation.client_context
         if invocation.cognito_identity is not None:
             headers["Lambda-Runtime-Cognito-Identity"] = invocation.cognito_identity
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(invocation.event)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
         try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(invocation.event)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
             self.wfile.write(invocation.event)
         except OSError:
-            # The worker vanished between poll and hand-out; its owner will abandon the invocation.
+            # The worker vanished between poll and hand-out: the event was never delivered.
             self.close_connection = True
+            api._requeue(invocation)
 
     def do_POST(self) -> None:
         path = self.path
@@ -619,6 +625,16 @@ class _Handler(BaseHTTPRequestHandler):
                     return
 
 
+def _peer_open(sock: socket.socket) -> bool:
+    """False when the peer has closed or reset the connection (a runtime polling /next sends nothing)."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
 def _parse_json(body: bytes) -> Any:
     try:
         return json.loads(body)
@@ -671,10 +687,10 @@ class RuntimeAPIServer:
         thread = threading.Thread(
             target=listener.serve_forever, kwargs={"poll_interval": 0.05}, name=f"runtime-api-{worker}", daemon=True
         )
-        thread.start()
         with self._cond:
             self._listeners[worker] = listener
             self._threads.append(thread)
+        thread.start()
         return listener
 
     def open_endpoint(self, worker: str) -> str:
@@ -683,8 +699,10 @@ class RuntimeAPIServer:
         return f"{self.host}:{listener.server_address[1]}"
 
     def close_endpoint(self, worker: str) -> None:
+        """Stop serving ``worker``'s port; its pending long-poll is answered 500 (exit now)."""
         with self._cond:
             listener = self._listeners.pop(worker, None)
+            self._cond.notify_all()
         if listener is not None:
             listener.shutdown()
             listener.server_close()
@@ -783,7 +801,12 @@ class RuntimeAPIServer:
             return self._init_errors[0]
 
     # handler callbacks
-    def _next(self, worker: str) -> Invocation | None:
+    def _next(self, worker: str, poller_alive: Callable[[], bool]) -> Invocation | None:
+        """Block until an invocation is queued and hand it out; None = tell this poller to go away.
+
+        A worker killed while long-polling leaves its handler waiting here; it must not take an event
+        it can never deliver, so the poller's connection is checked before anything is handed out.
+        """
         with self._cond:
             self._first_poll.setdefault(worker, time.monotonic())
             self._polls[worker] = self._polls.get(worker, 0) + 1
@@ -791,11 +814,13 @@ class RuntimeAPIServer:
             while True:
                 while self._queue and self._queue[0].done:
                     self._queue.popleft()  # cancelled or abandoned while queued
-                if self._queue or self._stopping:
+                if self._stopping or worker not in self._listeners:
+                    return None
+                if self._queue:
+                    if not poller_alive():
+                        return None
                     break
                 self._cond.wait()
-            if self._stopping:
-                return None
             invocation = self._queue.popleft()
             now = time.monotonic()
             invocation.worker = worker
@@ -805,6 +830,18 @@ class RuntimeAPIServer:
             self._running_by_id[invocation.request_id] = invocation
             self._cond.notify_all()
             return invocation
+
+    def _requeue(self, invocation: Invocation) -> None:
+        """Put back an event whose hand-out failed, first in line, as if it had never left."""
+        with self._cond:
+            self._running_by_id.pop(invocation.request_id, None)
+            invocation.worker = None
+            invocation.handed_out_at = None
+            invocation.deadline_monotonic = None
+            invocation.deadline_epoch_ms = None
+            if not self._stopping and not invocation.done:
+                self._queue.appendleft(invocation)
+            self._cond.notify_all()
 
     def _running(self, request_id: str) -> Invocation | None:
         with self._cond:

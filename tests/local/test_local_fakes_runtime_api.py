@@ -373,3 +373,29 @@ def test_buffered_response_over_6mb_is_refused(api: RuntimeAPIServer) -> None:
     assert status == 413
     assert invocation.wait(1).error_type == "Function.ResponseSizeTooLarge"
     runtime.close()
+
+
+def test_a_dead_poller_does_not_swallow_the_next_event(api: RuntimeAPIServer) -> None:
+    dead = RawRuntime(api.open_endpoint("dead"))
+    dead.sock.sendall(f"GET {PREFIX}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    api.wait_for_poll("dead", timeout=5)
+    dead.close()  # killed while long-polling
+    time.sleep(0.05)
+    invocation = api.invoke(b"{}")
+    live = RawRuntime(api.open_endpoint("live"))
+    headers, _ = live.next()
+    assert headers["lambda-runtime-aws-request-id"] == invocation.request_id and invocation.worker == "live"
+    live.post(f"invocation/{invocation.request_id}/response", b"ok")
+    assert invocation.wait(5).body == b"ok"
+    live.close()
+
+
+def test_closing_an_endpoint_ends_its_long_poll(api: RuntimeAPIServer) -> None:
+    poller = http.client.HTTPConnection(api.open_endpoint("gone"), timeout=5)
+    poller.request("GET", f"{PREFIX}/invocation/next")
+    api.wait_for_poll("gone", timeout=5)
+    api.close_endpoint("gone")
+    response = poller.getresponse()
+    assert response.status == 500
+    invocation = api.invoke(b"{}")
+    assert api.queued == 1 and not invocation.done
