@@ -1,0 +1,156 @@
+"""The ``streaming-bedrock-api local`` command as a user runs it: a real process, real signals, real ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from .conftest import MODEL, expected_answer, free_port, prompt_body, request
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("streaming-bedrock-api")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "streaming_bedrock_local.cli"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    paths = [str(REPO / "components"), str(REPO / "local")]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def _project(tmp_path: Path, stack_config: str = "") -> Path:
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: streaming-bedrock-api\nruntime: python\nconfig:\n"
+        f"  modelId:\n    type: string\n    default: {MODEL}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: ap-northeast-1\n" + stack_config, encoding="utf-8"
+    )
+    return tmp_path
+
+
+def _run(args: list[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*_command(), "local", *args], env=_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_port_taken_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        result = _run(["--port", str(port), "--project-dir", str(_project(tmp_path))])
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("stack_config", "expected"),
+    [
+        ("  streaming-bedrock-api:maxTokens: lots\n", "maxTokens"),
+        ("  streaming-bedrock-api:auth: sometimes\n", "auth"),
+        ("  streaming-bedrock-api:unknownKey: 1\n", "unknownKey"),
+    ],
+)
+def test_invalid_config_is_one_clear_line(tmp_path: Path, stack_config: str, expected: str) -> None:
+    result = _run(["--port", str(free_port()), "--project-dir", str(_project(tmp_path, stack_config))])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: invalid stack config:")
+    assert expected in lines[0] and "Pulumi.dev.yaml" in lines[0]
+
+
+def test_missing_project_and_bad_options(tmp_path: Path) -> None:
+    missing = _run(["--project-dir", str(tmp_path)])
+    assert missing.returncode == 2 and "Pulumi.yaml" in missing.stderr
+    bad = _run(["--project-dir", str(_project(tmp_path)), "--fail-before-stream", "nope"])
+    assert bad.returncode == 2 and "unknown error 'nope'" in bad.stderr
+
+
+@contextmanager
+def _started(args: list[str]) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], float]]:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [*_command(), "local", *args],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    info: dict[str, str] = {}
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if match := re.search(r" at (http://\S+)$", line):
+                info["url"] = match.group(1)
+            if match := re.search(r"api key: (\S+)", line):
+                info["key"] = match.group(1)
+            if match := re.search(r"function: (\S+) ", line):
+                info["zip"] = match.group(1)
+            if line.startswith("curl "):
+                info["curl"] = line.strip()
+            if "warm workers ready" in line:
+                break
+        assert "url" in info, process.stderr.read() if process.stderr else ""
+        yield process, info, started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _live_processes_under(prefix: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Workers run in the unpacked task root (the wrapper execs "python -m ..." there).
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if cwd.startswith(prefix):
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_serves_the_repo_config_and_shuts_down_cleanly(stop_signal: signal.Signals) -> None:
+    port = free_port()
+    args = ["--port", str(port), "--project-dir", str(REPO), "--token-delay-ms", "1", "--concurrency", "2"]
+    with _started(args) as (process, info, _):
+        assert info["url"] == f"http://127.0.0.1:{port}/prod/stream"
+        assert f'-H "x-api-key: {info["key"]}"' in info["curl"]
+        result = request(info["url"], prompt_body("from the cli"), {"x-api-key": info["key"]})
+        assert result.status == 200 and result.complete
+        assert result.body.decode() == expected_answer("from the cli", 48)
+        task_dir = str(Path(info["zip"]).parents[1])
+        assert len(_live_processes_under(task_dir)) == 2
+        process.send_signal(stop_signal)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    gateway_lines = [json.loads(line) for line in stderr.splitlines() if line.startswith('{"requestId"')]
+    assert gateway_lines and gateway_lines[0]["outcome"] == "complete"
+    assert _live_processes_under(task_dir) == []  # workers reaped
+    assert not Path(task_dir).exists()  # unpacked zip removed
