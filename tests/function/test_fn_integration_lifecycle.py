@@ -19,11 +19,23 @@ from tests.function.fn_integration_harness import (
 
 # A handler wrapped around the real one, so the runtime loop's own error paths can be driven on demand.
 FAULTY_HANDLER = """
+import json
+import os
+
 from bedrock_stream.handler import handle as real_handle
 
 
 def handle(event, context, stream):
     body = event.get("body") if isinstance(event, dict) else None
+    if body == "echo-context":
+        stream.start(200, {"Content-Type": "application/json"})
+        stream.write(json.dumps({
+            "trace_env": os.environ.get("_X_AMZN_TRACE_ID"),
+            "request_id": context.request_id,
+            "deadline_ms": context.deadline_ms,
+            "arn": context.invoked_function_arn,
+        }).encode())
+        return
     if body == "raise-before":
         raise ValueError("test handler failed before responding")
     if body == "raise-after":
@@ -94,6 +106,19 @@ def test_handler_exception_after_first_byte_sends_error_trailers(faulty_harness:
     pid = faulty_harness.process.pid
     assert faulty_harness.call(prompt_event("after")).payload == expected_answer("after").text.encode()
     assert faulty_harness.process.pid == pid and faulty_harness.process.alive()
+
+
+def test_context_and_trace_id_reach_the_handler(faulty_harness: Harness) -> None:
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    invocation = faulty_harness.api.invoke(proxy_event("echo-context"), timeout_ms=45_000, trace_id=trace)
+    seen = split_response(invocation.wait(10)).json()
+    assert invocation.deadline_epoch_ms is not None
+    assert seen == {
+        "trace_env": trace,
+        "request_id": invocation.request_id,
+        "deadline_ms": invocation.deadline_epoch_ms,
+        "arn": faulty_harness.api.function_arn,
+    }
 
 
 def test_worker_killed_mid_stream_is_detected(fresh_harness: Harness) -> None:
