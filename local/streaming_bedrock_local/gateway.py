@@ -92,6 +92,8 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "streaming-bedrock-local"
     sys_version = ""
+    # Socket timeout: an idle keep-alive connection, or a client that stops reading, is dropped after this.
+    timeout = IDLE_TIMEOUT_S
 
     # -- entry points ----------------------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from streaming_bedrock_api.settings import resolve_settings
+from streaming_bedrock_local.invocation import Finished, InvokeFailed
+from streaming_bedrock_local.lambda_pool import terminal_event
 from streaming_bedrock_local.metadata import (
     DELIMITER,
     MAX_PRELUDE_BYTES,
@@ -17,6 +19,7 @@ from streaming_bedrock_local.metadata import (
 )
 from streaming_bedrock_local.proxy_event import ProxyRequest, build_event
 from streaming_bedrock_local.routing import GatewayReply, Invoke, response_headers, route
+from streaming_bedrock_local.runtime_api import InvocationResult
 from streaming_bedrock_local.stack_config import StackConfigError, load_stack_config
 
 MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -274,3 +277,35 @@ def test_stack_config_errors(tmp_path: Path, project_config: str, stack_config: 
 def test_stack_config_missing_project(tmp_path: Path) -> None:
     with pytest.raises(StackConfigError, match=r"Pulumi\.yaml"):
         load_stack_config(tmp_path)
+
+
+# --- how a runtime invocation's end reaches the gateway ----------------------------------------------------
+
+
+def _result(mode: str, **values: object) -> InvocationResult:
+    defaults: dict[str, object] = {
+        "headers": {},
+        "body": b"",
+        "chunks": (),
+        "trailers": {},
+        "complete": True,
+        "error_type": None,
+        "error": None,
+        "handed_out_at": 0.0,
+        "completed_at": 0.0,
+    }
+    defaults.update(values)
+    return InvocationResult(mode=mode, **defaults)  # type: ignore[arg-type]
+
+
+def test_terminal_event_mapping() -> None:
+    assert terminal_event(_result("streaming")) == Finished()
+    trailers = _result("streaming", error_type="Function.Boom", error={"errorMessage": "boom"})
+    assert terminal_event(trailers) == Finished(error_type="Function.Boom", error_body="boom")
+    assert terminal_event(_result("streaming", complete=False)).kind == "crashed"  # type: ignore[union-attr]
+    assert terminal_event(_result("error", error_type="Runtime.ValueError")) == InvokeFailed(
+        "function_error", "Runtime.ValueError"
+    )
+    assert terminal_event(_result("timeout")).kind == "timeout"  # type: ignore[union-attr]
+    assert terminal_event(_result("abandoned", error={"errorMessage": "gone"})) == InvokeFailed("crashed", "gone")
+    assert terminal_event(_result("cancelled")).kind == "cancelled"  # type: ignore[union-attr]
