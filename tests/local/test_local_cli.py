@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from streaming_bedrock_local.bedrock_standin import BedrockStandin
 
 from .conftest import MODEL, expected_answer, free_port, prompt_body, request
 
@@ -88,11 +89,13 @@ def test_missing_project_and_bad_options(tmp_path: Path) -> None:
 
 
 @contextmanager
-def _started(args: list[str]) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], float]]:
+def _started(
+    args: list[str], extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], float]]:
     started = time.monotonic()
     process = subprocess.Popen(
         [*_command(), "local", *args],
-        env=_env(),
+        env={**_env(), **(extra_env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -154,3 +157,29 @@ def test_serves_the_repo_config_and_shuts_down_cleanly(stop_signal: signal.Signa
     assert gateway_lines and gateway_lines[0]["outcome"] == "complete"
     assert _live_processes_under(task_dir) == []  # workers reaped
     assert not Path(task_dir).exists()  # unpacked zip removed
+
+
+def test_bedrock_endpoint_option_points_the_workers_elsewhere(tmp_path: Path) -> None:
+    project = _project(tmp_path, "  streaming-bedrock-api:auth: none\n")
+    with BedrockStandin(pace_seconds=0, answer_tokens=7) as elsewhere:
+        args = ["--port", str(free_port()), "--project-dir", str(project), "--bedrock-endpoint", elsewhere.endpoint_url]
+        # Any endpoint means the user's own credentials; here, dummy ones from the environment.
+        credentials = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+        with _started(args, credentials) as (process, info, _):
+            assert "key" not in info and "x-api-key" not in info["curl"]
+            result = request(info["url"], prompt_body("elsewhere"), {})
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=20)
+        assert result.status == 200 and result.body.decode() == expected_answer("elsewhere", 7)
+        assert len(elsewhere.records()) == 1
+
+
+def test_injected_throttling_gives_429(tmp_path: Path) -> None:
+    project = _project(tmp_path, "  streaming-bedrock-api:auth: none\n")
+    args = ["--port", str(free_port()), "--project-dir", str(project), "--fail-before-stream", "throttle"]
+    with _started(args) as (process, info, _):
+        result = request(info["url"], prompt_body(), {"Origin": "http://anywhere.test"})
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    assert result.status == 429 and result.header("Retry-After")
+    assert result.header_values("Access-Control-Allow-Origin") == ["*"]

@@ -35,7 +35,7 @@ JSON = {"Content-Type": "application/json"}
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     with running_stack(
         tmp_path_factory.mktemp("stack"),
-        settings={"allowed_origins": [APP_ORIGIN]},
+        settings={"allowed_origins": [APP_ORIGIN], "heartbeat_seconds": 0.5},
         concurrency=4,
         answer_tokens=ANSWER_TOKENS,
         pace_seconds=0.01,
@@ -211,3 +211,16 @@ def test_function_logs_never_contain_prompt_or_answer(stack: RunningStack, tmp_p
     assert '"message"' in log  # the function did log
     assert secret not in log
     assert expected_answer(secret, ANSWER_TOKENS)[20:60] not in log
+
+
+def test_sse_heartbeats_pass_through_during_slow_generation(stack: RunningStack) -> None:
+    stack.standin.push(RequestPlan(answer_tokens=3, pace_seconds=1.3))
+    headers = {**JSON, **stack.auth(), "Accept": "text/event-stream"}
+    result = request(stack.url, prompt_body("slow one"), headers)
+    assert result.status == 200 and result.complete
+    text = result.body.decode()
+    first_delta, last_delta = text.index("event: delta"), text.rindex("event: delta")
+    # A keep-alive comment went out between two deltas 1.3 s apart (heartbeat after 0.5 s of silence).
+    assert ": keep-alive" in text[first_delta:last_delta]
+    deltas = "".join(data["text"] for name, data in sse_events(result.body) if name == "delta")
+    assert deltas == expected_answer("slow one", 3)
