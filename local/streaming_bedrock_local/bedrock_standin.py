@@ -206,7 +206,8 @@ Outcome = Literal["pending", "streaming", "finished", "disconnected", "error_bef
 
 @dataclass
 class StandinRecord:
-    """What happened to one request. Times are ``time.monotonic()`` in this process."""
+    """What happened to one request. Times are ``time.monotonic()`` in this process; a token's time is
+    taken just before its frame is written (only tokens whose write succeeded are counted)."""
 
     index: int
     model_id: str
@@ -374,16 +375,17 @@ class _StandinHandler(BaseHTTPRequestHandler):
                     record.outcome = "disconnected"
                     self.close_connection = True
                     return
+            # Stamped before the write: the moment the token leaves, so a receiver never sees it "earlier".
+            sent_at = time.monotonic()
             if not self._write_chunk(frame):
                 record.outcome = "disconnected"
                 self.close_connection = True
                 return
             if is_delta:
-                now = time.monotonic()
                 record.tokens_sent += 1
-                record.first_token_at = record.first_token_at or now
-                record.last_token_at = now
-                record.token_times.append(now)
+                record.first_token_at = record.first_token_at or sent_at
+                record.last_token_at = sent_at
+                record.token_times.append(sent_at)
         if not self._write_chunk(b""):
             record.outcome = "disconnected"
             self.close_connection = True

@@ -99,11 +99,13 @@ def test_deltas_arrive_while_the_standin_is_still_sending(fn: Harness) -> None:
     chunks = response.payload_chunks
     assert [c.data for c in chunks] == [t.encode() for t in expected_answer(PROMPT, answer_tokens=10).chunks]
     assert record.last_token_at is not None
-    # Causality: the Runtime API had the first delta before the stand-in wrote its last token,
-    # and every delta i reached it before the stand-in wrote delta i + 2 (50 ms later).
+    # Causality, with wide margins: no chunk arrives before its token was written; the first delta
+    # arrived 450 ms before the stand-in wrote its last token, and half of them 250 ms before
+    # (a buffering relay would deliver them all after the last one).
+    for index, chunk in enumerate(chunks):
+        assert chunk.received_at >= record.token_times[index]
     assert chunks[0].received_at < record.last_token_at
-    for index, chunk in enumerate(chunks[:-2]):
-        assert record.token_times[index] <= chunk.received_at < record.token_times[index + 2]
+    assert chunks[4].received_at < record.last_token_at, [c.received_at - record.last_token_at for c in chunks]
 
 
 def test_client_disconnect_stops_the_standin_early(fn: Harness) -> None:
