@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -88,6 +89,30 @@ def measure_cold(harness: Harness, runs: int) -> tuple[list[float], list[float]]
             process.stop()
             harness.api.close_endpoint(worker)
     return inits, first_bytes
+
+
+NOOP_HANDLER = "def handle(event, context, stream):\n    stream.start(200, {})\n    stream.write(b'ok')\n"
+
+
+def measure_baseline(harness: Harness, runs: int) -> list[float]:
+    """Cold init of the same wrapper and runtime loop with a no-op handler: the floor the handler adds to."""
+    root = harness.task_root.parent / "task-noop"
+    if not root.exists():
+        shutil.copytree(harness.task_root, root, symlinks=True)
+        (root / "noop_handler.py").write_text(NOOP_HANDLER)
+    inits: list[float] = []
+    for run in range(runs):
+        worker = f"noop-{run}"
+        address = harness.api.open_endpoint(worker)
+        overrides = dict(harness.env_overrides, _HANDLER="noop_handler.handle")
+        env = lambda_environment(root, address, harness.standin.endpoint_url, overrides)
+        process = FunctionProcess(root, env, harness.log_dir).start()
+        try:
+            inits.append((harness.api.wait_for_poll(worker, timeout=30) - process.started_at) * 1000)
+        finally:
+            process.stop()
+            harness.api.close_endpoint(worker)
+    return inits
 
 
 def measure_warm(harness: Harness, count: int) -> tuple[list[float], list[float]]:
@@ -169,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         harness = make_harness(task_root, base / "logs")
         try:
             cold, cold_first = measure_cold(harness, args.cold_runs)
+            baseline = measure_baseline(harness, args.cold_runs)
             process = harness.start_function()
             warm_total, warm_ours = measure_warm(harness, args.warm)
             lags, cpu_per_1000, relayed = measure_relay(harness, args.deltas, args.pace_ms / 1000)
@@ -181,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [
         ("cold init, start → first /next (p50)", f"{statistics.median(cold):.1f} ms", TARGETS["cold"]),
         ("cold init min / max", f"{min(cold):.1f} / {max(cold):.1f} ms", ""),
+        ("  same, no-op handler (interpreter + runtime loop, p50)", f"{statistics.median(baseline):.1f} ms", ""),
         ("cold first invocation, event → first byte (p50)", f"{statistics.median(cold_first):.1f} ms", ""),
         ("warm event → first payload byte (p50)", f"{statistics.median(warm_total):.2f} ms", ""),
         (
