@@ -140,6 +140,29 @@ def test_stops_cleanly_before_the_deadline(fn: Harness) -> None:
     assert record.outcome == "disconnected" and record.tokens_sent < 400
 
 
+def test_plain_text_deadline_ends_with_a_prefix_and_is_logged(fn: Harness) -> None:
+    fn.standin.pace_seconds = 0.05
+    fn.standin.answer_tokens = 400
+    invocation = fn.invoke(prompt_event(PROMPT), timeout_ms=1500)
+    response = split_response(invocation.wait(10))
+    full = expected_answer(PROMPT, answer_tokens=400).text.encode()
+    # Plain text has no in-band "done" event: the stream ends normally with a truncated answer,
+    # and only the log line says why.
+    assert response.status == 200 and response.result.complete
+    assert 0 < len(response.payload) < len(full) and full.startswith(response.payload)
+    log = fn.log_for(invocation.request_id)
+    assert log["timed_out"] is True and log["stop_reason"] == "timeout"
+
+
+def test_deadline_before_the_first_token_is_a_504(fn: Harness) -> None:
+    fn.standin.first_token_delay_seconds = 3.0
+    response = fn.call(prompt_event(PROMPT, sse=True), timeout_ms=1500, wait=10)
+    assert response.status == 504 and response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["code"]
+    [record] = fn.model_calls(1)
+    assert record.outcome == "disconnected" and record.tokens_sent == 0
+
+
 def test_heartbeat_comments_while_the_model_is_silent(fresh_harness: Harness) -> None:
     fresh_harness.env_overrides["HEARTBEAT_SECONDS"] = "0.1"
     fresh_harness.start_function()
