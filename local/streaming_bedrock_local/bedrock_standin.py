@@ -352,7 +352,7 @@ class _StandinHandler(BaseHTTPRequestHandler):
             if standin.model_ids is not None and record.model_id not in standin.model_ids:
                 raise StandinValidationError("The provided model identifier is invalid.")
             answer = standin_answer(body, answer_tokens=tokens)
-        except (ValueError, StandinValidationError) as exc:
+        except ValueError as exc:  # bad JSON or StandinValidationError
             return reject("ValidationException", str(exc))
         if isinstance(fault, BeforeStreamFault):
             return reject(fault.error_type, fault.message)

@@ -22,7 +22,7 @@ import struct
 import uuid
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 PRELUDE_LENGTH = 12
@@ -195,11 +195,11 @@ def decode_message(frame: bytes) -> EventStreamMessage:
     return EventStreamMessage(headers=headers, payload=frame[headers_end:-MESSAGE_CRC_LENGTH])
 
 
-@dataclass
 class EventStreamDecoder:
     """Incremental decoder: ``feed`` any slice of the byte stream, get back the messages it completed."""
 
-    _buffer: bytearray = field(default_factory=bytearray)
+    def __init__(self) -> None:
+        self._buffer = bytearray()
 
     def feed(self, data: bytes) -> list[EventStreamMessage]:
         self._buffer += data

@@ -197,3 +197,21 @@ def test_client_disconnect_stops_the_standin_early() -> None:
         [record] = standin.wait_for_done(1, timeout=10)
     assert record.outcome == "disconnected"
     assert 3 <= record.tokens_sent < 100
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"messages": "hi"}'])
+def test_malformed_request_bodies_get_a_validation_exception(standin: BedrockStandin, body: bytes) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", standin.port, timeout=5)
+    headers = {
+        "Content-Type": "application/json",
+        # The stand-in checks a SigV4 header is present; it does not verify the signature.
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDRAW/20260101/ap-northeast-1/bedrock/aws4_request, "
+        "SignedHeaders=host, Signature=00",
+    }
+    connection.request("POST", f"/model/{MODEL}/converse-stream", body, headers)
+    response = connection.getresponse()
+    assert response.status == 400
+    assert response.getheader("x-amzn-ErrorType", "").split(":")[0] == "ValidationException"
+    assert json.loads(response.read())["message"]
+    [record] = standin.wait_for_done(1)
+    assert record.access_key_id == "AKIDRAW" and record.outcome == "error_before_stream"
