@@ -10,6 +10,7 @@ taken), 1 when something failed at run time.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
 import secrets
@@ -144,9 +145,24 @@ def _report_warm(pool: LambdaPool, stop: threading.Event, started: float, count:
         return
 
 
+def _check_runtime_dependencies(args: argparse.Namespace) -> None:
+    # The workers run on this interpreter, whose boto3 stands in for the one Lambda's runtime provides.
+    if importlib.util.find_spec("boto3") is None:
+        raise _UsageError(f"boto3 is not installed for {sys.executable}; pip install 'streaming-bedrock-api[local]'")
+    if args.bedrock == "real":
+        import boto3
+
+        if boto3.Session().get_credentials() is None:
+            raise _UsageError(
+                "--bedrock real needs AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+                "an SSO login); none were found"
+            )
+
+
 def run_local(args: argparse.Namespace) -> int:
     _check_args(args)
     fault = _fault(args)
+    _check_runtime_dependencies(args)
     try:
         config = load_stack_config(args.project_dir, args.stack)
     except StackConfigError as error:

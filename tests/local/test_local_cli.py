@@ -183,3 +183,21 @@ def test_injected_throttling_gives_429(tmp_path: Path) -> None:
         process.communicate(timeout=20)
     assert result.status == 429 and result.header("Retry-After")
     assert result.header_values("Access-Control-Allow-Origin") == ["*"]
+
+
+def test_real_bedrock_without_credentials_is_a_clear_error(tmp_path: Path) -> None:
+    env = {key: value for key, value in _env().items() if not key.startswith("AWS_")}
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    result = subprocess.run(
+        [*_command(), "local", "--project-dir", str(_project(tmp_path)), "--bedrock", "real"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "--bedrock real needs AWS credentials" in result.stderr and "Traceback" not in result.stderr
