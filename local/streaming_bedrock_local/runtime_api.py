@@ -25,11 +25,17 @@ Python API (what the tests and the local stack's Lambda emulator use)::
     inv.cancel()                        # client went away: close the function's response connection
     inv.abandon("Runtime.ExitError", "worker exited")        # worker crashed: finish the invocation
     server.wait_for_poll("default", timeout=5)               # monotonic time of that worker's first /next
+    server.polls("default"), server.init_errors(), server.wait_for_init_error(timeout=5)
+    server.close_endpoint("worker-2")   # its pending /next is answered 500 ("exit now")
     server.stop()
 
 Several workers may poll concurrently (one endpoint each, or all on one); invocations wait in a FIFO
-queue. Deadlines are enforced by a watchdog: an invocation still running at its deadline ends with
-mode ``timeout`` (error type ``Sandbox.Timedout``), its response connection is closed, and
+queue. A worker killed while long-polling leaves a handler behind; before handing out an event the
+server checks that poller's connection is still open (and re-queues the event if the hand-out write
+fails), so a dead worker never swallows an invocation.
+
+Deadlines are enforced by a watchdog: an invocation still running at its deadline ends with mode
+``timeout`` (error type ``Sandbox.Timedout``), its response connection is closed, and
 ``on_timeout(invocation)`` is called so the owner can kill that worker, as Lambda does.
 """
 
