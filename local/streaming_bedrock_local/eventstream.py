@@ -191,7 +191,10 @@ def decode_message(frame: bytes) -> EventStreamMessage:
     if _crc32(frame[:-MESSAGE_CRC_LENGTH]) != message_crc:
         raise EventStreamError("message CRC mismatch")
     headers_end = PRELUDE_LENGTH + headers_length
-    headers = _decode_headers(frame[PRELUDE_LENGTH:headers_end])
+    try:
+        headers = _decode_headers(frame[PRELUDE_LENGTH:headers_end])
+    except UnicodeDecodeError as exc:
+        raise EventStreamError(f"header text is not UTF-8: {exc}") from None
     return EventStreamMessage(headers=headers, payload=frame[headers_end:-MESSAGE_CRC_LENGTH])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import uuid
 import zlib
@@ -141,3 +142,25 @@ def test_truncated_stream_leaves_pending_bytes() -> None:
 def test_encoder_refuses_oversized_header_name() -> None:
     with pytest.raises(EventStreamError):
         encode_message({"x" * 256: "v"}, b"")
+
+
+def frame_with_raw_headers(raw: bytes, payload: bytes = b"") -> bytes:
+    total = 12 + len(raw) + len(payload) + 4
+    prelude = struct.pack(">II", total, len(raw))
+    head = prelude + struct.pack(">I", zlib.crc32(prelude))
+    return head + raw + payload + struct.pack(">I", zlib.crc32(head + raw + payload))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_headers_with_valid_crcs_fail_only_with_event_stream_error(raw: bytes) -> None:
+    # Valid framing around arbitrary header bytes: either it decodes or it is a clean EventStreamError.
+    with contextlib.suppress(EventStreamError):
+        decode_message(frame_with_raw_headers(raw))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes_never_crash_the_decoder(data: bytes) -> None:
+    with contextlib.suppress(EventStreamError):
+        EventStreamDecoder().feed(data)

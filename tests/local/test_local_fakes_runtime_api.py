@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import socket
@@ -399,3 +400,10 @@ def test_closing_an_endpoint_ends_its_long_poll(api: RuntimeAPIServer) -> None:
     assert response.status == 500
     invocation = api.invoke(b"{}")
     assert api.queued == 1 and not invocation.done
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes_never_crash_the_chunked_decoder(data: bytes) -> None:
+    with contextlib.suppress(ChunkedError):
+        ChunkedDecoder().feed(data)
