@@ -8,8 +8,8 @@ Accepted bodies (JSON object, UTF-8, optionally base64-encoded by API Gateway)::
 
 ``prompt`` and ``messages`` are mutually exclusive; the optional fields apply to both. ``content`` is a string
 or a list of ``{"text": "..."}`` blocks. Roles alternate and start with ``user``. Unknown fields are rejected
-so typos do not pass silently. A decoded body larger than ``MAX_REQUEST_BYTES`` is rejected with **413**;
-every other problem is **400**. ``max_tokens`` defaults to ``MAX_TOKENS_CAP`` and may not exceed it.
+so typos do not pass silently. Every problem is **400** with its own ``code`` (a decoded body larger than
+``MAX_REQUEST_BYTES`` is ``payload_too_large``). ``max_tokens`` defaults to ``MAX_TOKENS_CAP`` and may not exceed it.
 
 The output format comes from the ``Accept`` header: ``text/event-stream`` selects SSE, anything else plain
 text.
@@ -142,9 +142,8 @@ def _decode_body(event: Mapping[str, Any], limits: Limits) -> bytes:
         raise _Invalid("missing_body", "request body is required: a JSON object with 'prompt' or 'messages'")
     if not isinstance(body, str):
         raise _Invalid("invalid_body", "request body must be a string")
-    too_large = _Invalid(
-        "payload_too_large", f"request body exceeds {limits.max_request_bytes} bytes", status=413
-    )
+    # 400 like every other invalid request (the API's contract); the code tells it apart.
+    too_large = _Invalid("payload_too_large", f"request body exceeds {limits.max_request_bytes} bytes")
     if event.get("isBase64Encoded") is True:
         # Reject before decoding: base64 never shrinks below 3/4 of its length.
         if (len(body) // 4) * 3 - 2 > limits.max_request_bytes:

@@ -131,14 +131,14 @@ def test_deeply_nested_json_is_a_400_not_a_recursion_crash() -> None:
     assert isinstance(result, Rejection) and result.status == 400
 
 
-def test_body_over_the_cap_is_413_counted_in_decoded_utf8_bytes() -> None:
+def test_body_over_the_cap_is_400_counted_in_decoded_utf8_bytes() -> None:
     at_cap = '{"prompt": "' + "é" * ((1000 - 14) // 2) + '"}'
     assert len(at_cap.encode()) <= 1000
     accepted(event(at_cap))
     over = '{"prompt": "' + "é" * 500 + '"}'  # fewer than 1000 characters, more than 1000 bytes
     assert len(over) < 1000 < len(over.encode())
-    assert rejected(event(over)).status == 413
-    assert rejected(event({"prompt": "a" * 2000}, b64=True)).status == 413
+    assert (rejected(event(over)).status, rejected(event(over)).code) == (400, "payload_too_large")
+    assert rejected(event({"prompt": "a" * 2000}, b64=True)).code == "payload_too_large"
 
 
 def test_accept_header_selects_sse_case_insensitively_and_respects_q_zero() -> None:
