@@ -22,6 +22,7 @@ import json
 import logging
 import select
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -80,6 +81,14 @@ class GatewayServer(ThreadingHTTPServer):
         self.integration_timeout_s = min(settings.integration_timeout_ms / 1000, options.stream_limit_s)
         super().__init__((options.host, options.port), _GatewayHandler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A connection that breaks mid-request is routine (client gone); anything else is a bug worth a trace.
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            log.debug("connection from %s ended: %s", client_address, error)
+        else:
+            log.exception("gateway error serving %s", client_address)
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
@@ -117,6 +126,12 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         except _ClientGone:
             record.setdefault("outcome", "client_disconnected")
             self.close_connection = True
+        except Exception as error:
+            # A bug in the emulator: the request still gets a defined end and one log line.
+            record["outcome"] = "gateway_bug"
+            record["error"] = f"{error.__class__.__name__}: {error}"
+            self.close_connection = True
+            log.exception("gateway failed on request %s", request_id)
         finally:
             record["durationMs"] = round((time.monotonic() - started) * 1000, 1)
             log.info(json.dumps(record, separators=(",", ":")))
@@ -141,7 +156,12 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             self._discard_body(declared)
             self._reply(decision, record)
             return
-        body = self._read_body(declared)
+        try:
+            body = self._read_body(declared)
+        except ValueError:  # malformed chunked framing
+            self.close_connection = True
+            self._reply(gateway_error("BAD_REQUEST_BODY", settings, origin, request_id), record)
+            return
         if body is None:
             self._reply(gateway_error("REQUEST_TOO_LARGE", settings, origin, request_id), record)
             self.close_connection = True
@@ -168,7 +188,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def _read_body(self, declared: int) -> bytes | None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return self._read_chunked_body()
-        return self.rfile.read(declared) if declared else b""
+        body = self.rfile.read(declared) if declared else b""
+        if len(body) < declared:
+            raise _ClientGone  # the client closed inside its own body
+        return body
 
     def _read_chunked_body(self) -> bytes | None:
         body = bytearray()

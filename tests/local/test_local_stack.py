@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -224,3 +225,27 @@ def test_sse_heartbeats_pass_through_during_slow_generation(stack: RunningStack)
     assert ": keep-alive" in text[first_delta:last_delta]
     deltas = "".join(data["text"] for name, data in sse_events(result.body) if name == "delta")
     assert deltas == expected_answer("slow one", 3)
+
+
+def test_broken_requests_get_defined_answers(stack: RunningStack, capfd: pytest.CaptureFixture[str]) -> None:
+    host, port = stack.server.server_address[:2]
+    bad_chunked = (
+        f"POST /prod/stream HTTP/1.1\r\nHost: x\r\nx-api-key: {stack.api_key}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
+    ).encode()
+    short_body = f"POST /prod/stream HTTP/1.1\r\nx-api-key: {stack.api_key}\r\nContent-Length: 5\r\n\r\nab".encode()
+    for raw in (bad_chunked, b"GARBAGE\r\n\r\n", short_body):
+        with socket.create_connection((str(host), int(port)), timeout=10) as sock:
+            sock.sendall(raw)
+            if raw.endswith(b"ab"):
+                sock.shutdown(socket.SHUT_WR)  # the client gives up inside its own body
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        if raw is bad_chunked:
+            assert reply.startswith(b"HTTP/1.1 400 ")
+            assert reply.endswith(b'{"message": "Invalid request body"}')
+        elif raw.endswith(b"ab"):
+            assert reply == b""  # never invoked with half a body
+    time.sleep(0.2)
+    assert "Traceback" not in capfd.readouterr().err
