@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from streaming_bedrock_local.bedrock_standin import MidStreamFault, RequestPlan
 
 from .conftest import RunningStack, expected_answer, running_stack
 
@@ -124,5 +125,20 @@ def test_page_shows_gateway_errors(browser: Any, page_server: str, api: RunningS
         assert page.evaluate("document.body.dataset.state") == "error"
         # The 403 is readable cross-origin because the gateway response carries CORS headers.
         assert "HTTP 403" in page.inner_text("#error") and "Forbidden" in page.inner_text("#error")
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("fmt", ["plain", "sse"])
+def test_page_shows_a_stream_that_failed_midway(browser: Any, page_server: str, api: RunningStack, fmt: str) -> None:
+    api.standin.push(RequestPlan(fault=MidStreamFault("modelStreamErrorException", after_deltas=4)))
+    page = _run_page(browser, page_server, api, f"fail {fmt}", fmt, api.api_key or "")
+    try:
+        assert page.evaluate("document.body.dataset.state") == "error"
+        error = page.inner_text("#error")
+        # Plain text: the gateway ends the response without its last chunk, which the reader reports.
+        assert ("ended abnormally" in error) if fmt == "plain" else ("failed mid-answer" in error)
+        assert expected_answer(f"fail {fmt}", ANSWER_TOKENS).startswith(page.inner_text("#output"))
+        assert page.inner_text("#output")
     finally:
         page.close()
