@@ -63,6 +63,11 @@ def handle(event, context, stream):
         stream.start(200, {"Content-Type": "text/plain"})
         stream.write(b"first")
         time.sleep(30)
+    elif mode == "drip":
+        stream.start(200, {"Content-Type": "text/plain"})
+        for _ in range(100):
+            stream.write(b".")
+            time.sleep(0.05)
     elif mode == "trailers":
         stream.start(200, {"Content-Type": "text/plain"})
         stream.write(b"some")
@@ -195,3 +200,33 @@ def test_gateway_log_line_per_request(faulty: RunningStack, caplog: pytest.LogCa
     logged = lines()
     assert logged and logged[-1]["status"] == 500 and logged[-1]["outcome"] == "invalid_metadata"
     assert "body" in str(logged[-1]["error"])
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """Short gateway limits: 0.8 s integration timeout (time to the metadata), 1.5 s per stream."""
+    tmp = tmp_path_factory.mktemp("limited")
+    source = copy_function_with(tmp, {"local_test_handlers.py": TEST_HANDLERS})
+    with running_stack(
+        tmp,
+        settings={"auth": "none", "integration_timeout_ms": 800, "timeout_seconds": 10},
+        source_dir=source,
+        handler="local_test_handlers.handle",
+        concurrency=2,
+        gateway={"stream_limit_s": 1.5},
+    ) as running:
+        yield running
+
+
+def test_stream_time_limit_cuts_a_long_stream(limited: RunningStack) -> None:
+    result = _call(limited, "drip")
+    assert result.status == 200 and not result.complete
+    assert result.body and set(result.body) == {ord(".")} and len(result.body) < 100
+    duration = result.chunks[-1][0] - result.started_at
+    assert 1.0 < duration < 4.0
+
+
+def test_integration_timeout_before_metadata_is_504(limited: RunningStack) -> None:
+    result = _call(limited, "sleep")
+    assert result.status == 504 and result.json() == {"message": "Endpoint request timed out"}
+    assert result.chunks[-1][0] - result.started_at < 5.0
