@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from streaming_bedrock_local.bedrock_standin import MidStreamFault, RequestPlan
 
-from .conftest import RunningStack, expected_answer, running_stack
+from .conftest import RunningStack, expected_answer, next_record, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -140,5 +140,23 @@ def test_page_shows_a_stream_that_failed_midway(browser: Any, page_server: str, 
         assert ("ended abnormally" in error) if fmt == "plain" else ("failed mid-answer" in error)
         assert expected_answer(f"fail {fmt}", ANSWER_TOKENS).startswith(page.inner_text("#output"))
         assert page.inner_text("#output")
+    finally:
+        page.close()
+
+
+def test_stop_button_disconnects_and_the_standin_stops_early(browser: Any, page_server: str, api: RunningStack) -> None:
+    before = len(api.standin.records())
+    api.standin.push(RequestPlan(answer_tokens=400, pace_seconds=0.02))
+    page = browser.new_page()
+    try:
+        query = urlencode({"endpoint": api.url, "key": api.api_key or "", "prompt": "stop me"})
+        page.goto(f"{page_server}/index.html?{query}")
+        page.click("#send")
+        page.wait_for_function("() => document.getElementById('output').textContent.length > 40", timeout=20_000)
+        page.click("#stop")
+        page.wait_for_function("() => document.body.dataset.state === 'idle'", timeout=10_000)
+        record = next_record(api.standin, before)
+        assert record.outcome == "disconnected"
+        assert record.tokens_sent < 200  # 400 tokens would take 8 s
     finally:
         page.close()
