@@ -201,6 +201,9 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
         raise SettingsError(
             "path", f"{path!r} must be one path segment of letters, digits, '.', '_' or '-' (e.g. 'stream')"
         )
+    if path in (".", ".."):
+        # HTTP clients remove dot segments from URLs (RFC 3986), so such an endpoint could never be called.
+        raise SettingsError("path", f"{path!r} is a dot segment, which clients drop from URLs; use a name")
     stage_name = get("stage_name")
     if not isinstance(stage_name, str) or not _STAGE_NAME.match(stage_name):
         raise SettingsError("stage_name", f"{stage_name!r} must be letters, digits, '_' or '-' (e.g. 'prod')")

@@ -76,6 +76,9 @@ def test_every_setting_has_a_config_key() -> None:
         ({"model_id": MODEL, "timeout_seconds": 901}, "timeout_seconds", "between 1 and 900"),
         ({"model_id": MODEL, "path": "a b"}, "path", "one path segment"),
         ({"model_id": MODEL, "path": "a/b"}, "path", "one path segment"),
+        # Dot segments: clients normalise /prod/.. away (RFC 3986), so the endpoint could never be called.
+        ({"model_id": MODEL, "path": "."}, "path", "dot segment"),
+        ({"model_id": MODEL, "path": ".."}, "path", "dot segment"),
         ({"model_id": MODEL, "stage_name": "pr od"}, "stage_name", "letters"),
         ({"model_id": MODEL, "endpoint_type": "EDGE"}, "endpoint_type", "30 seconds"),
         ({"model_id": MODEL, "allowed_origins": ["*", "https://a.example.com"]}, "allowed_origins", "cannot be"),
