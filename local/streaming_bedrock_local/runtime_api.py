@@ -512,7 +512,11 @@ class _Handler(BaseHTTPRequestHandler):
                             raise ValueError("body too large")
                         parts.append(event.data)
             return b"".join(parts)
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not raw_length.isdigit():
+            # int() would accept "-1", and rfile.read(-1) waits for the peer to close.
+            raise ValueError(f"bad Content-Length {raw_length[:20]!r}")
+        length = int(raw_length)
         if length > limit:
             raise ValueError("body too large")
         return self.rfile.read(length)
