@@ -48,6 +48,15 @@ IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 IAM_ROLE = "aws:iam/role:Role"
+IAM_ATTACHMENTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "IAM role policy attachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "IAM user policy attachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "IAM group policy attachment",
+    "aws:iam/policyAttachment:PolicyAttachment": "IAM policy attachment",
+}
+# AWS managed policies that allow bedrock:* on every resource (AmazonBedrockFullAccess: bedrock:*; the other two:
+# every action, or every action outside IAM/Organizations/Account).
+BROAD_MANAGED_POLICIES = ("AmazonBedrockFullAccess", "AdministratorAccess", "PowerUserAccess")
 
 STREAMING_TYPES = ("AWS_PROXY", "HTTP_PROXY")
 STREAMING_URI_SUFFIX = "/response-streaming-invocations"
@@ -305,12 +314,39 @@ _IAM_LABELS = {
 }
 
 
+def managed_policy_findings(label: str, arns: Any) -> Findings:
+    """Attached AWS managed policies that grant bedrock:* on every resource (their documents are not in the stack)."""
+    found = Findings()
+    if isinstance(arns, Unknown):
+        found.undecided.append(arns)
+        return found
+    for arn in _strings(arns):
+        if isinstance(arn, Unknown):
+            found.undecided.append(arn)
+            continue
+        if not isinstance(arn, str):
+            continue
+        parts = arn.split(":", 5)
+        policy_name = parts[5].rsplit("/", 1)[-1] if len(parts) == 6 else ""
+        if parts[0] == "arn" and parts[2:5] == ["iam", "", "aws"] and policy_name in BROAD_MANAGED_POLICIES:
+            found.violations.append(
+                f"{label} attaches the AWS managed policy {policy_name}, which grants bedrock:* on every resource; "
+                "attach a policy that allows only bedrock:InvokeModelWithResponseStream on the model and "
+                "inference-profile ARNs."
+            )
+    return found
+
+
 def check_iam_bedrock_scope(resource_type: str, name: str, props: Mapping[str, Any]) -> Findings:
-    """No IAM policy (standalone, inline, or a role's inlinePolicies) grants Bedrock with wildcards."""
+    """No IAM policy (standalone, inline, a role's inlinePolicies, or an attached AWS managed policy) grants Bedrock
+    with wildcards."""
     found = Findings()
     if resource_type in _IAM_LABELS:
         found.extend(policy_document_findings(_label(_IAM_LABELS[resource_type], name), props.get("policy")))
+    elif resource_type in IAM_ATTACHMENTS:
+        found.extend(managed_policy_findings(_label(IAM_ATTACHMENTS[resource_type], name), props.get("policyArn")))
     elif resource_type == IAM_ROLE:
+        found.extend(managed_policy_findings(_label("IAM role", name), props.get("managedPolicyArns")))
         inline = props.get("inlinePolicies")
         if isinstance(inline, Unknown):
             found.undecided.append(inline)
@@ -734,7 +770,7 @@ integration_timeout = _resource_policy(
 iam_bedrock_scope = _resource_policy(
     "iam-bedrock-least-privilege",
     'No IAM policy may grant bedrock:* or * , or a Bedrock action on Resource "*".',
-    (*_IAM_LABELS, IAM_ROLE),
+    (*_IAM_LABELS, *IAM_ATTACHMENTS, IAM_ROLE),
     check_iam_bedrock_scope,
 )
 
