@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from streaming_bedrock_api.settings import Settings, cors_headers
+
 from streaming_bedrock_local.proxy_event import header_value
 
 # API Gateway's payload limit for REST APIs.
