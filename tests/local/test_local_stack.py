@@ -50,6 +50,7 @@ def _count(stack: RunningStack) -> int:
 
 def test_seed_request_streams_byte_exact(stack: RunningStack) -> None:
     before = _count(stack)
+    stack.standin.push(RequestPlan(pace_seconds=0.03))  # a 1.2 s generation: a wide margin for the causality check
     result = request(stack.url, prompt_body(), {**JSON, **stack.auth()})
     record = next_record(stack.standin, before)
     assert result.status == 200, result.body
@@ -68,6 +69,7 @@ def test_seed_request_with_curl_no_buffer(stack: RunningStack) -> None:
     if curl is None:
         pytest.skip("curl is not installed")
     before = _count(stack)
+    stack.standin.push(RequestPlan(pace_seconds=0.03))
     command = [curl, "--silent", "--show-error", "--no-buffer", "-X", "POST", stack.url,
                "-H", "Content-Type: application/json", "-H", f"x-api-key: {stack.api_key}",
                "-d", json.dumps({"prompt": SEED_PROMPT})]  # fmt: skip
