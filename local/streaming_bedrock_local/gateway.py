@@ -146,8 +146,8 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             if declared < 0:
                 raise ValueError(length_text)
         except ValueError:
+            self.close_connection = True  # the body's end is unknown, so the connection cannot be reused
             self._reply(gateway_error("BAD_REQUEST_BODY", settings, origin, request_id), record)
-            self.close_connection = True
             return
         decision = route(
             self.command, self.path, headers, settings, self.server.options.api_key, request_id, declared
@@ -163,8 +163,8 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             self._reply(gateway_error("BAD_REQUEST_BODY", settings, origin, request_id), record)
             return
         if body is None:
-            self._reply(gateway_error("REQUEST_TOO_LARGE", settings, origin, request_id), record)
             self.close_connection = True
+            self._reply(gateway_error("REQUEST_TOO_LARGE", settings, origin, request_id), record)
             return
         request = ProxyRequest(
             method=self.command,
