@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlencode
 
 from streaming_bedrock_api.settings import function_environment
 
@@ -225,6 +226,10 @@ def run_local(args: argparse.Namespace) -> int:
                       flush=True)
             print(f"  listening after {ready_ms:.0f} ms; Ctrl-C to stop", flush=True)
             print(_curl_line(url, api_key), flush=True)
+            demo = (Path(args.project_dir) / "demo" / "index.html").resolve()
+            if demo.is_file():
+                query = urlencode({"endpoint": url, **({"key": api_key} if api_key else {})})
+                print(f"  demo page: {demo.as_uri()}?{query}", flush=True)
             _report_warm(pool, stop, started, args.concurrency)
             while not stop.wait(0.5):
                 pass
