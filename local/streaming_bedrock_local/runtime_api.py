@@ -358,34 +358,30 @@ class Invocation:
 
     def cancel(self) -> bool:
         """The client went away: end as ``cancelled`` and close the function's response connection."""
-        finished = self._finish("cancelled", complete=False)
-        self._close_response_socket()
-        return finished
+        return self._end_early("cancelled")
 
     def abandon(self, error_type: str, message: str) -> bool:
         """End as ``abandoned`` (e.g. the worker process died); no effect when already finished."""
-        finished = self._finish(
-            "abandoned", complete=False, error_type=error_type, error={"errorType": error_type, "errorMessage": message}
-        )
-        self._close_response_socket()
-        return finished
+        return self._end_early("abandoned", error_type, {"errorType": error_type, "errorMessage": message})
 
     def _expire(self) -> bool:
-        finished = self._finish(
-            "timeout",
-            complete=False,
-            error_type="Sandbox.Timedout",
-            error={"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out"},
-        )
-        self._close_response_socket()
-        return finished
+        error = {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out"}
+        return self._end_early("timeout", "Sandbox.Timedout", error)
 
-    def _close_response_socket(self) -> None:
+    def _end_early(self, mode: Mode, error_type: str | None = None, error: Any = None) -> bool:
+        """Finish as ``mode`` and close the response connection, only if the invocation was still running.
+
+        A finished invocation's connection is left alone: the runtime reuses it (kept alive) for its next
+        ``/next``, and shutting it would lose the event handed out there. Finishing and taking the socket happen
+        under one lock, so the server cannot end the response in between.
+        """
         with self._cond:
-            sock = self._response_socket
+            finished = self._finish(mode, complete=False, error_type=error_type, error=error)
+            sock = self._response_socket if finished else None
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+        return finished
 
 
 @dataclass(frozen=True)
