@@ -87,17 +87,9 @@ class PoolInvocation:
     def cancel(self, reason: str) -> None:
         if self.cancel_reason is None:
             self.cancel_reason = reason
-        runtime_invocation = self.runtime_invocation
-        if runtime_invocation is None:
-            return
-        # Only a running invocation: runtime_api's cancel() also shuts the socket of an invocation that has
-        # already finished, and by then that kept-alive socket may carry the worker's next /next (the event
-        # handed out there would be lost until its deadline). Holding the invocation's condition (an RLock,
-        # also taken by the server when it finishes the response) makes the check and the cancel atomic.
-        # TODO(runtime_api): do this inside Invocation.cancel() and drop the private access.
-        with runtime_invocation._cond:
-            if not runtime_invocation.done:
-                runtime_invocation.cancel()
+        # runtime_api closes the response connection only while the invocation still runs (atomically).
+        if self.runtime_invocation is not None:
+            self.runtime_invocation.cancel()
 
     def _put(self, event: InvocationEvent) -> None:
         self._events.put(event)
