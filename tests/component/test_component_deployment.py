@@ -93,3 +93,59 @@ def test_deployment_depends_on_every_method_integration_and_response() -> None:
     ]
     assert len(served) == 7
     assert set(served) <= set(deployment.dependencies)
+
+
+POOL = "arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_abc"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        BASE,
+        {**BASE, "auth": "cognito", "cognito_user_pool_arns": [POOL]},
+        {**BASE, "auth": "iam", "integration_timeout_ms": 120_000, "path": "chat"},
+        {**BASE, "auth": "none", "allowed_origins": ["https://a.example.com", "https://b.example.com"]},
+    ],
+    ids=["api_key", "cognito", "iam", "none-two-origins"],
+)
+def test_the_hashed_configuration_is_what_was_built(args: dict[str, Any]) -> None:
+    # The hash is a separate description of api.py's resources; a change made only in api.py must show up here.
+    run = run_component(args)
+    hashed = api_config.api_configuration(resolve_settings(args))
+    post = run.one("aws:apigateway/method:Method", "-post")
+    integration = run.one("aws:apigateway/integration:Integration", "-post-integration")
+    pools = [arn for r in run.of_type("aws:apigateway/authorizer:Authorizer") for arn in r.inputs["providerArns"]]
+    built_post = {
+        "authorization": post.inputs["authorization"],
+        "apiKeyRequired": post.inputs.get("apiKeyRequired", False),
+        "cognitoUserPools": sorted(pools),
+        "integration": {
+            "type": integration.inputs["type"],
+            "httpMethod": integration.inputs["integrationHttpMethod"],
+            "uriKind": integration.inputs["uri"].rsplit("/", 1)[-1],
+            "responseTransferMode": integration.inputs["responseTransferMode"],
+            "timeoutMs": integration.inputs["timeoutMilliseconds"],
+        },
+    }
+    assert built_post == hashed["post"]
+    assert run.one("aws:apigateway/resource:Resource").inputs["pathPart"] == hashed["path"]
+    assert run.one("aws:apigateway/restApi:RestApi").inputs["endpointConfiguration"]["types"] == hashed["endpointType"]
+
+    options = run.one("aws:apigateway/method:Method", "-options")
+    mock = run.one("aws:apigateway/integration:Integration", "-options-integration")
+    method_response = run.one("aws:apigateway/methodResponse:MethodResponse")
+    integration_response = run.one("aws:apigateway/integrationResponse:IntegrationResponse")
+    built_options = {
+        "authorization": options.inputs["authorization"],
+        "integration": {
+            "type": mock.inputs["type"],
+            "requestTemplate": mock.inputs["requestTemplates"]["application/json"],
+        },
+        "methodResponse": method_response.inputs["responseParameters"],
+        "responseParameters": integration_response.inputs["responseParameters"],
+        "responseTemplate": (integration_response.inputs.get("responseTemplates") or {}).get("application/json", ""),
+    }
+    assert built_options == hashed["options"]
+    gateway_responses = run.of_type("aws:apigateway/response:Response")
+    responses = {r.inputs["responseType"]: r.inputs["responseParameters"] for r in gateway_responses}
+    assert responses == hashed["gatewayResponses"]
