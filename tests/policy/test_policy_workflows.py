@@ -56,7 +56,11 @@ def test_tests_workflow_runs_the_ci_test_command_and_the_workflow_lint() -> None
     workflow = load("tests.yml")
     assert "workflow_call" in workflow["on"]
     runs = [step.get("run") for step in workflow["jobs"]["tests"]["steps"]]
-    assert "bash tests/run" in runs and "bash policy/lint-workflows" in runs
+    assert runs.count("bash .ci/run") == 1
+    ci = (WORKFLOWS.parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "bash tests/run" in ci and "bash policy/lint-workflows" in ci
+    # The function deploys on python3.13: the suite runs there too.
+    assert "3.13" in workflow["jobs"]["tests"]["strategy"]["matrix"]["python"]
 
 
 def test_pull_request_previews_every_stack_after_the_tests_with_the_pack() -> None:
