@@ -4,19 +4,8 @@ from typing import Any
 
 import pulumi
 from streaming_bedrock_api import StreamingBedrockApi, StreamingBedrockApiArgs
+from streaming_bedrock_api.component import OUTPUT_NAMES
 from streaming_bedrock_api.settings import SettingsError, settings_from_config
-
-OUTPUTS = (
-    "url",
-    "api_id",
-    "stage_name",
-    "function_name",
-    "function_arn",
-    "role_arn",
-    "log_group_name",
-    "api_key",
-    "curl_command",
-)
 
 
 def read_config(config: pulumi.Config) -> dict[str, Any]:
@@ -45,10 +34,6 @@ def read_config(config: pulumi.Config) -> dict[str, Any]:
         "tracing": config.get_bool("tracing"),
         "reservedConcurrency": config.get_int("reservedConcurrency"),
     }
-    # 0 is the stack file's way to say "not set" for these two (Pulumi.yaml defaults must be concrete values).
-    for key in ("integrationTimeoutMs", "reservedConcurrency"):
-        if values[key] == 0:
-            values[key] = None
     return {key: value for key, value in values.items() if value is not None}
 
 
@@ -71,7 +56,7 @@ def main() -> StreamingBedrockApi:
         # Stop the preview with the config key and the reason, not a traceback.
         raise pulumi.RunError(f"invalid stack config streaming-bedrock-api:{error}") from None
     api = StreamingBedrockApi("streaming-bedrock", args)
-    for name in OUTPUTS:
+    for name in OUTPUT_NAMES:
         pulumi.export(name, getattr(api, name))
     return api
 

@@ -17,6 +17,17 @@ from .function import create_function, stack_context
 from .settings import SETTING_NAMES, Settings, SettingsError, resolve_settings
 
 TYPE_TOKEN = "streaming-bedrock-api:index:StreamingBedrockApi"
+OUTPUT_NAMES = (
+    "url",
+    "api_id",
+    "stage_name",
+    "function_name",
+    "function_arn",
+    "role_arn",
+    "log_group_name",
+    "api_key",
+    "curl_command",
+)
 SAMPLE_BODY = '{"prompt":"Write a haiku about streaming."}'
 
 
@@ -166,16 +177,4 @@ class StreamingBedrockApi(pulumi.ComponentResource):
         # Output.all keeps the secret flag of the key, so the command is a secret exactly when it holds the key.
         self.curl_command = command
 
-        self.register_outputs(
-            {
-                "url": self.url,
-                "api_id": self.api_id,
-                "stage_name": self.stage_name,
-                "function_name": self.function_name,
-                "function_arn": self.function_arn,
-                "role_arn": self.role_arn,
-                "log_group_name": self.log_group_name,
-                "api_key": self.api_key,
-                "curl_command": self.curl_command,
-            }
-        )
+        self.register_outputs({name: getattr(self, name) for name in OUTPUT_NAMES})

@@ -267,6 +267,10 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
     )
 
 
+# Pulumi.yaml defaults must be concrete values, so 0 is the stack config's way to say "not set" for these.
+ZERO_MEANS_UNSET = ("integrationTimeoutMs", "reservedConcurrency")
+
+
 def settings_from_config(config: Mapping[str, Any]) -> Settings:
     """Build settings from Pulumi config keys (camelCase, project prefix already removed)."""
     values: dict[str, Any] = {}
@@ -274,6 +278,8 @@ def settings_from_config(config: Mapping[str, Any]) -> Settings:
         if key not in CONFIG_KEYS:
             known = ", ".join(sorted(CONFIG_KEYS))
             raise SettingsError(key, f"unknown config key; known keys are {known}")
+        if key in ZERO_MEANS_UNSET and str(value).strip() == "0":
+            continue
         values[CONFIG_KEYS[key]] = value
     try:
         return resolve_settings(values)

@@ -53,6 +53,16 @@ def test_stack_config_strings_are_coerced() -> None:
     assert settings.heartbeat_seconds == 2.5
 
 
+def test_zero_in_stack_config_means_unset_for_optional_figures() -> None:
+    settings = settings_from_config(
+        {"modelId": MODEL, "timeoutSeconds": 120, "integrationTimeoutMs": 0, "reservedConcurrency": "0"}
+    )
+    assert settings.integration_timeout_ms == 120_000
+    assert settings.reserved_concurrency is None
+    with pytest.raises(SettingsError, match=r"^memorySize: "):
+        settings_from_config({"modelId": MODEL, "memorySize": 0})
+
+
 def test_every_setting_has_a_config_key() -> None:
     assert sorted(CONFIG_KEYS.values()) == sorted(f for f in Settings.__dataclass_fields__)
     assert CONFIG_KEYS["integrationTimeoutMs"] == "integration_timeout_ms"
