@@ -2,7 +2,7 @@
 
 :func:`route` decides, from the request line and headers, between answering directly (preflight, gateway
 errors) and invoking the function. Gateway errors carry the same CORS headers the component puts on its
-``GatewayResponse`` resources (``streaming_bedrock_api.settings.cors_headers``), so a browser can read them.
+``GatewayResponse`` resources (``streaming_bedrock_api.api_config``), so a browser reads what it would on AWS.
 Bodies and status codes are those a REST API returns: ``{"message":"Missing Authentication Token"}`` (403) for
 an unknown path or method, ``{"message":"Forbidden"}`` (403) for a missing or wrong API key.
 
@@ -17,7 +17,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from streaming_bedrock_api.settings import Settings, cors_headers
+from streaming_bedrock_api.api_config import several_origins, static_cors_headers
+from streaming_bedrock_api.settings import Settings, allowed_origin
 
 from streaming_bedrock_local.proxy_event import header_value
 
@@ -66,22 +67,35 @@ GATEWAY_ERROR_TYPES = tuple(_ERROR_TYPES)
 
 
 def gateway_error(kind: str, settings: Settings, origin: str | None, request_id: str) -> GatewayReply:
-    """API Gateway's own error response of type ``kind`` (a ``GatewayResponse`` type name), with CORS."""
+    """API Gateway's own error response of type ``kind`` (a ``GatewayResponse`` type name), with CORS.
+
+    The headers are the static ones the component puts on its gateway responses, so with several allowed
+    origins there is no ``Access-Control-Allow-Origin`` here either (a deployed gateway response cannot pick one
+    per request): what a browser can read locally is what it can read on AWS. ``origin`` is unused on purpose.
+    """
+    del origin
     status, message, error_type = _ERROR_TYPES[kind]
     body = json.dumps({"message": message}).encode()
     headers = [
         ("Content-Type", "application/json"),
         ("x-amzn-RequestId", request_id),
         ("x-amzn-ErrorType", error_type),
-        *cors_headers(settings, origin).items(),
+        *static_cors_headers(settings).items(),
     ]
     return GatewayReply(status, tuple(headers), body)
 
 
 def preflight(settings: Settings, origin: str | None, request_id: str) -> GatewayReply:
-    """The OPTIONS answer (the component's mock integration): 200, empty body, CORS headers."""
+    """The OPTIONS answer (the component's mock integration): 200, empty body, CORS headers.
+
+    Like the deployed mock: the static headers, plus the request's ``Origin`` echoed when several origins are
+    allowed and it is one of them.
+    """
     headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
-    headers.extend(cors_headers(settings, origin).items())
+    headers.extend(static_cors_headers(settings).items())
+    echoed = allowed_origin(settings, origin)
+    if several_origins(settings) and echoed is not None:
+        headers.append(("Access-Control-Allow-Origin", echoed))
     return GatewayReply(200, tuple(headers), b"")
 
 

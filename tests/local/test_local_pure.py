@@ -309,3 +309,25 @@ def test_terminal_event_mapping() -> None:
     assert terminal_event(_result("timeout")).kind == "timeout"  # type: ignore[union-attr]
     assert terminal_event(_result("abandoned", error={"errorMessage": "gone"})) == InvokeFailed("crashed", "gone")
     assert terminal_event(_result("cancelled")).kind == "cancelled"  # type: ignore[union-attr]
+
+
+def _headers(reply: object) -> dict[str, str]:
+    assert isinstance(reply, GatewayReply)
+    return dict(reply.headers)
+
+
+def test_cors_on_gateway_answers_matches_what_the_deployed_api_sends() -> None:
+    # Several origins: a deployed gateway response cannot pick one, so neither does the local one; the preflight
+    # (a mapping template on AWS) echoes an allowed origin only.
+    several = resolve_settings({"model_id": "m", "allowed_origins": ["https://a.test", "https://b.test"]})
+    denied = _headers(route("POST", "/prod/stream", [("Origin", "https://a.test")], several, "key", "r"))
+    assert "Access-Control-Allow-Origin" not in denied and denied["Vary"] == "Origin"
+    allowed = _headers(route("OPTIONS", "/prod/stream", [("Origin", "https://b.test")], several, "key", "r"))
+    assert allowed["Access-Control-Allow-Origin"] == "https://b.test"
+    other = _headers(route("OPTIONS", "/prod/stream", [("Origin", "https://evil.test")], several, "key", "r"))
+    assert "Access-Control-Allow-Origin" not in other
+    # One origin: a static header, whatever the request's Origin (the browser compares it).
+    one = resolve_settings({"model_id": "m", "allowed_origins": ["https://a.test"]})
+    for method in ("POST", "OPTIONS"):
+        reply = _headers(route(method, "/prod/stream", [("Origin", "https://evil.test")], one, "key", "r"))
+        assert reply["Access-Control-Allow-Origin"] == "https://a.test"
