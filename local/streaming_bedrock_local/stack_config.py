@@ -15,8 +15,6 @@ from typing import Any
 
 import yaml
 from streaming_bedrock_api.settings import (
-    MAX_INTEGRATION_TIMEOUT_MS,
-    MAX_LAMBDA_TIMEOUT_S,
     Settings,
     SettingsError,
     settings_from_config,
@@ -117,19 +115,6 @@ def _stack_values(path: Path, block: dict[str, Any], project: str) -> tuple[dict
     return ours, others
 
 
-def _apply_zero_conventions(values: dict[str, Any]) -> None:
-    """Pulumi.yaml documents 0 as "not set" for these integer keys; the settings spell that differently."""
-    if values.get("reservedConcurrency") in (0, "0"):
-        values["reservedConcurrency"] = None  # unreserved
-    if values.get("integrationTimeoutMs") in (0, "0"):
-        # 0 means "as long as the function may run".
-        timeout = values.get("timeoutSeconds", MAX_LAMBDA_TIMEOUT_S)
-        try:
-            values["integrationTimeoutMs"] = min(int(timeout) * 1000, MAX_INTEGRATION_TIMEOUT_MS)
-        except (TypeError, ValueError):
-            values["integrationTimeoutMs"] = None  # the timeoutSeconds error is the one to report
-
-
 def load_stack_config(project_dir: Path | str = ".", stack: str = DEFAULT_STACK) -> StackConfig:
     """Merged, validated settings for ``stack`` of the project in ``project_dir``."""
     directory = Path(project_dir).resolve()
@@ -154,7 +139,6 @@ def load_stack_config(project_dir: Path | str = ".", stack: str = DEFAULT_STACK)
     elif stack != DEFAULT_STACK:
         raise StackConfigError(f"{stack_file}: file not found (stack {stack!r} has no config file)")
 
-    _apply_zero_conventions(ours)
     try:
         settings = settings_from_config(ours)
     except SettingsError as error:
