@@ -17,7 +17,8 @@ from streaming_bedrock_local.bedrock_standin import MidStreamFault, RequestPlan
 
 from .conftest import RunningStack, expected_answer, next_record, running_stack
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium by default; CHROMIUM_PATH names another Chromium or Chrome binary (e.g. on GitHub runners).
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 ANSWER_TOKENS = 40
 CHROMIUM_ARGS = [
@@ -63,8 +64,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, page_server: str) -> Iterator[
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail("/usr/bin/chromium is missing under CI; install Debian's chromium")
-        pytest.skip("/usr/bin/chromium is missing (install Debian's chromium to run the browser test)")
+            pytest.fail(f"{CHROMIUM} is missing under CI; install Debian's chromium or set CHROMIUM_PATH")
+        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium or set CHROMIUM_PATH to run the browser test)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
