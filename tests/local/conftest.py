@@ -132,6 +132,7 @@ class StreamResult:
     chunks: list[tuple[float, bytes]] = field(default_factory=list)
     complete: bool = True
     started_at: float = 0.0
+    ended_at: float = 0.0  # when the client saw the response end (closed, cut or complete)
 
     @property
     def body(self) -> bytes:
@@ -187,6 +188,7 @@ def request(
     except (ConnectionError, OSError):
         result.complete = False
     finally:
+        result.ended_at = time.monotonic()
         connection.close()
     return result
 
