@@ -42,6 +42,7 @@ from streaming_bedrock_local.routing import (
     response_headers,
     route,
 )
+from streaming_bedrock_local.runtime_api import ChunkData, ChunkedDecoder, ChunkedError
 
 log = logging.getLogger("streaming_bedrock_local.gateway")
 
@@ -194,20 +195,43 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         return body
 
     def _read_chunked_body(self) -> bytes | None:
+        """Decode a chunked body with the Runtime API's strict decoder; None when it would pass the payload cap.
+
+        Each declared chunk size is checked against the cap before the chunk is read, so a huge size is refused
+        at once. Malformed framing raises :class:`ChunkedError` (a ``ValueError``); a client that closes inside
+        its body raises :class:`_ClientGone`.
+        """
+        decoder = ChunkedDecoder()
         body = bytearray()
+        in_trailers = False
         while True:
-            size_line = self.rfile.readline(1024)
-            if not size_line:
-                raise _ClientGone
-            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+            line = self._read_framing_line()
+            decoder.feed(line)  # validates the size or trailer line
+            if in_trailers:
+                if decoder.done:
+                    return bytes(body)
+                continue
+            size = int(line.split(b";", 1)[0].strip(b" \t"), 16)  # a valid hex size, the decoder checked it
             if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass
-                return bytes(body)
-            body += self.rfile.read(size)
-            self.rfile.readline(1024)
-            if len(body) > MAX_PAYLOAD_BYTES:
+                in_trailers = True  # trailer lines, then the empty line that ends the body
+                continue
+            if len(body) + size > MAX_PAYLOAD_BYTES:
                 return None
+            data = self.rfile.read(size + 2)  # the chunk and its CRLF
+            if len(data) < size + 2:
+                raise _ClientGone
+            for event in decoder.feed(data):  # raises when the CRLF is not there
+                if isinstance(event, ChunkData):
+                    body += event.data
+
+    def _read_framing_line(self) -> bytes:
+        limit = ChunkedDecoder.MAX_LINE + 2
+        line = self.rfile.readline(limit)
+        if line.endswith(b"\r\n"):
+            return line
+        if len(line) == limit or line.endswith(b"\n"):
+            raise ChunkedError("chunk framing line too long or not ended by CRLF")
+        raise _ClientGone  # closed inside the line
 
     def _discard_body(self, declared: int) -> None:
         if declared > MAX_PAYLOAD_BYTES or self.headers.get("Transfer-Encoding"):

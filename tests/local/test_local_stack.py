@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from streaming_bedrock_local.bedrock_standin import BeforeStreamFault, MidStreamFault, RequestPlan
+from streaming_bedrock_local.runtime_api import ChunkData, ChunkedDecoder
 
 from .conftest import (
     APP_ORIGIN,
@@ -252,3 +253,60 @@ def test_broken_requests_get_defined_answers(stack: RunningStack, capfd: pytest.
             assert reply == b""  # never invoked with half a body
     time.sleep(0.2)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def _raw_exchange(stack: RunningStack, head: bytes, body: bytes | list[bytes], give_up: bool = False) -> bytes:
+    """Send a request over a raw socket and read the reply; the socket stays open for writing unless ``give_up``,
+    so a gateway that waits for more of the body times the read out (and the test fails) instead of answering."""
+    host, port = stack.server.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=5) as sock:
+        sock.sendall(head)
+        for piece in [body] if isinstance(body, bytes) else body:
+            sock.sendall(piece)
+        if give_up:
+            sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        try:
+            while chunk := sock.recv(65536):
+                reply += chunk
+        except TimeoutError:
+            pytest.fail(f"the gateway did not answer; got {reply[:200]!r}")
+    return reply
+
+
+def test_chunked_request_bodies_are_framed_strictly(stack: RunningStack) -> None:
+    head = (
+        f"POST /prod/stream HTTP/1.1\r\nHost: x\r\nx-api-key: {stack.api_key}\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    bad_body = b"HTTP/1.1 400 "
+    malformed = {
+        "size shorter than the data (no CRLF after the chunk)": b'5\r\n{"prompt":"hi"}\r\n0\r\n\r\n',
+        "negative size": b'-1\r\n{"prompt":"hi"}\r\n0\r\n\r\n',
+        "bare LF framing": b'f\n{"prompt":"hi"}\n0\n\n',
+        "size longer than the data": b'20\r\n{"prompt":"hi"}\r\n0\r\n\r\n' + b"x" * 17 + b"\r\n0\r\n\r\n",
+    }
+    for case, body in malformed.items():
+        reply = _raw_exchange(stack, head, body)
+        # The gateway's own 400, not the function's answer to a mangled body.
+        assert reply.startswith(bad_body), case
+        assert reply.endswith(b'{"message": "Invalid request body"}'), case
+
+    # A declared chunk size over the 10 MB cap is refused before any of it is read (nothing more is sent).
+    reply = _raw_exchange(stack, head, b"A00001\r\n")
+    assert reply.startswith(b"HTTP/1.1 413 "), reply[:100]
+    # So is one that would take the running total over the cap.
+    first = b'{"prompt":"' + b"x" * (6 * 1024 * 1024) + b'"}'
+    reply = _raw_exchange(stack, head, [b"%x\r\n%b\r\n" % (len(first), first), b"500000\r\n"])
+    assert reply.startswith(b"HTTP/1.1 413 "), reply[:100]
+
+    # Well-formed: extensions, several chunks and a trailer section decode to the body the function gets.
+    before = _count(stack)
+    prompt = prompt_body("chunked prompt")
+    body = b"4;ext=1\r\n%b\r\n%x\r\n%b\r\n0\r\nX-Trailer: t\r\n\r\n" % (prompt[:4], len(prompt) - 4, prompt[4:])
+    reply = _raw_exchange(stack, head.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n"), body)
+    assert reply.startswith(b"HTTP/1.1 200 ")
+    assert next_record(stack.standin, before).done.is_set()
+    events = ChunkedDecoder().feed(reply.partition(b"\r\n\r\n")[2])
+    answer = b"".join(event.data for event in events if isinstance(event, ChunkData))
+    assert answer.decode() == expected_answer("chunked prompt", ANSWER_TOKENS)
