@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from streaming_bedrock_api.settings import function_environment
 
@@ -69,7 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="standin",
         help="standin: offline stand-in model (default); real: Amazon Bedrock with your AWS credentials",
     )
-    model.add_argument("--bedrock-endpoint", metavar="URL", help="send the function's Bedrock calls to this URL")
+    model.add_argument(
+        "--bedrock-endpoint",
+        metavar="URL",
+        help="send the function's Bedrock calls to this URL; your AWS credentials go only to an https:// URL "
+        "(an http:// one gets dummy credentials)",
+    )
     model.add_argument("--token-delay-ms", type=float, default=20.0, help="stand-in: time between tokens (default 20)")
     model.add_argument(
         "--answer-tokens", type=int, default=DEFAULT_ANSWER_TOKENS, help="stand-in: tokens per answer"
@@ -119,6 +124,8 @@ def _check_args(args: argparse.Namespace) -> None:
         raise _UsageError("--bedrock real and --bedrock-endpoint cannot be combined")
     if (args.bedrock == "real" or args.bedrock_endpoint) and (args.fail_before_stream or args.fail_mid_stream):
         raise _UsageError("--fail-* options only apply to the stand-in model")
+    if args.bedrock_endpoint and urlsplit(args.bedrock_endpoint).scheme not in ("http", "https"):
+        raise _UsageError(f"--bedrock-endpoint {args.bedrock_endpoint!r} must be an http:// or https:// URL")
     if args.api_key is not None and not args.api_key.strip():
         raise _UsageError("--api-key must not be empty")
 
@@ -182,18 +189,25 @@ def run_local(args: argparse.Namespace) -> int:
     started = time.monotonic()
     environment = function_environment(settings)
     standin: BedrockStandin | None = None
+    # The workers get the developer's AWS credentials only when the calls go to AWS or over TLS; otherwise
+    # a signed request would carry the access key id and session token in clear to whoever listens.
+    forward_credentials = False
     if args.bedrock == "real":
+        forward_credentials = True
         model_note = f"Amazon Bedrock in {config.region} with your AWS credentials ({settings.model_id})"
     elif args.bedrock_endpoint:
         environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = args.bedrock_endpoint
-        model_note = f"Bedrock-compatible endpoint {args.bedrock_endpoint}"
+        forward_credentials = urlsplit(args.bedrock_endpoint).scheme == "https"
+        model_note = f"Bedrock-compatible endpoint {args.bedrock_endpoint}" + (
+            " with your AWS credentials"
+            if forward_credentials
+            else " with dummy AWS credentials (plain http: yours are not sent; an https:// endpoint gets them)"
+        )
     else:
         standin = BedrockStandin(
             pace_seconds=args.token_delay_ms / 1000, answer_tokens=args.answer_tokens, fault=fault
         ).start()
         environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = standin.endpoint_url
-        # The stand-in ignores signatures; dummy keys keep the user's real credentials out of the process.
-        environment.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_SESSION_TOKEN="local")
         model_note = "offline stand-in model (answers are labelled [stand-in model]; use --bedrock real for Bedrock)"
         if fault is not None:
             model_note += f"; injecting {fault}"
@@ -204,6 +218,7 @@ def run_local(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             timeout_s=float(settings.timeout_seconds),
             memory_mb=settings.memory_size,
+            forward_aws_credentials=forward_credentials,
         )
     )
     try:

@@ -51,6 +51,17 @@ LOCAL_ACCOUNT_ID = "000000000000"
 # A worker that dies sooner than this after start is restarted with a growing delay (broken code, not bad luck).
 _QUICK_DEATH_S = 2.0
 _MAX_BACKOFF_S = 10.0
+# What workers sign with unless the pool is told to forward the developer's AWS credentials: fixed dummy keys,
+# no shared config/credentials files, no instance metadata (the stand-in and plain-http endpoints ignore
+# signatures, and must never receive a real key or session token).
+DUMMY_AWS_CREDENTIALS: Mapping[str, str] = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,9 @@ class PoolOptions:
     python: str = sys.executable
     # Where worker stdout/stderr go (the function's logs, like CloudWatch); None inherits ours.
     output: IO[bytes] | int | None = None
+    # True: workers inherit the developer's AWS_* variables and config (real Bedrock, https endpoints).
+    # False (default): every inherited AWS_* variable is dropped and DUMMY_AWS_CREDENTIALS set instead.
+    forward_aws_credentials: bool = False
 
 
 class PoolInvocation:
@@ -226,12 +240,14 @@ class LambdaPool:
     def _environment(self, worker: _Worker) -> dict[str, str]:
         assert self.task_root is not None
         options = self.options
-        # The developer's shell (PATH, HOME, AWS_PROFILE for --bedrock real) minus anything Lambda-specific.
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("AWS_LAMBDA_", "LAMBDA_", "_HANDLER", "PYTHON"))
-        }
+        # The developer's shell (PATH, HOME, AWS_PROFILE for --bedrock real) minus anything Lambda-specific,
+        # and minus every AWS_* variable unless the credentials are meant to go with the calls.
+        dropped: tuple[str, ...] = ("AWS_LAMBDA_", "LAMBDA_", "_HANDLER", "PYTHON")
+        if not options.forward_aws_credentials:
+            dropped = (*dropped, "AWS_")
+        env = {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
+        if not options.forward_aws_credentials:
+            env.update(DUMMY_AWS_CREDENTIALS)
         env.update(options.environment)
         env.update(
             {

@@ -110,6 +110,8 @@ def _started(
                 info["key"] = match.group(1)
             if match := re.search(r"function: (\S+) ", line):
                 info["zip"] = match.group(1)
+            if match := re.search(r"  model: (.*)$", line):
+                info["model"] = match.group(1)
             if line.startswith("curl "):
                 info["curl"] = line.strip()
             if "warm workers ready" in line:
@@ -159,19 +161,32 @@ def test_serves_the_repo_config_and_shuts_down_cleanly(stop_signal: signal.Signa
     assert not Path(task_dir).exists()  # unpacked zip removed
 
 
-def test_bedrock_endpoint_option_points_the_workers_elsewhere(tmp_path: Path) -> None:
+def test_bedrock_endpoint_option_points_the_workers_elsewhere_without_the_users_credentials(tmp_path: Path) -> None:
     project = _project(tmp_path, "  streaming-bedrock-api:auth: none\n")
     with BedrockStandin(pace_seconds=0, answer_tokens=7) as elsewhere:
         args = ["--port", str(free_port()), "--project-dir", str(project), "--bedrock-endpoint", elsewhere.endpoint_url]
-        # Any endpoint means the user's own credentials; here, dummy ones from the environment.
-        credentials = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+        # The developer's credentials are in the environment; a plain-http endpoint must not see them.
+        credentials = {
+            "AWS_ACCESS_KEY_ID": "AKIAUSERSREALKEY0000",
+            "AWS_SECRET_ACCESS_KEY": "users-secret",
+            "AWS_SESSION_TOKEN": "users-session-token",
+        }
         with _started(args, credentials) as (process, info, _):
             assert "key" not in info and "x-api-key" not in info["curl"]
             result = request(info["url"], prompt_body("elsewhere"), {})
             process.send_signal(signal.SIGINT)
             process.communicate(timeout=20)
         assert result.status == 200 and result.body.decode() == expected_answer("elsewhere", 7)
-        assert len(elsewhere.records()) == 1
+        records = elsewhere.records()
+        assert len(records) == 1
+        assert records[0].access_key_id == "local"  # signed with the dummy key, not AKIAUSERSREALKEY0000
+        assert "dummy AWS credentials" in info["model"] and "https://" in info["model"]
+
+
+def test_bedrock_endpoint_must_be_http_or_https(tmp_path: Path) -> None:
+    args = ["--port", str(free_port()), "--project-dir", str(_project(tmp_path)), "--bedrock-endpoint", "ftp://x.test"]
+    result = _run(args)
+    assert result.returncode == 2 and "must be an http:// or https:// URL" in result.stderr
 
 
 def test_injected_throttling_gives_429(tmp_path: Path) -> None:
