@@ -178,7 +178,8 @@ class LambdaPool:
 
     def stop(self) -> None:
         """Stop taking work, end every worker process (reaped) and remove the task root."""
-        self._stopping.set()
+        with self._lock:  # after this no _spawn starts a process, so the kills below reach every worker
+            self._stopping.set()
         # Workers first (their watchers fail what they held), then the API abandons what is still queued.
         for worker in self._workers.values():
             self._kill(worker)
@@ -270,26 +271,34 @@ class LambdaPool:
         )
         return env
 
-    def _spawn(self, worker: _Worker) -> None:
+    def _spawn(self, worker: _Worker) -> bool:
+        """Start the worker's process and its watcher; False (nothing started) once :meth:`stop` has begun.
+
+        The flag check, the start and the registration happen under the lock :meth:`stop` takes to set the
+        flag, so every process is either registered before stop() looks (and killed by it) or never started.
+        """
         assert self.task_root is not None
         command = [str(self.task_root / WRAPPER_NAME), self.options.python]
-        process = subprocess.Popen(
-            command,
-            cwd=self.task_root,
-            env=self._environment(worker),
-            stdin=subprocess.DEVNULL,
-            stdout=self.options.output,
-            stderr=self.options.output,
-            # Own process group: a terminal's Ctrl-C reaches only us, and we end the workers in order.
-            start_new_session=True,
-        )
         with self._lock:
+            if self._stopping.is_set():
+                return False
+            process = subprocess.Popen(
+                command,
+                cwd=self.task_root,
+                env=self._environment(worker),
+                stdin=subprocess.DEVNULL,
+                stdout=self.options.output,
+                stderr=self.options.output,
+                # Own process group: a terminal's Ctrl-C reaches only us, and we end the workers in order.
+                start_new_session=True,
+            )
             worker.process = process
             worker.started_at = time.monotonic()
-        worker.watcher = threading.Thread(
-            target=self._watch, args=(worker, process), name=f"watch-{worker.name}", daemon=True
-        )
-        worker.watcher.start()
+            worker.watcher = threading.Thread(
+                target=self._watch, args=(worker, process), name=f"watch-{worker.name}", daemon=True
+            )
+            worker.watcher.start()
+        return True
 
     def _watch(self, worker: _Worker, process: subprocess.Popen[bytes]) -> None:
         """Wait for the worker process to exit; fail what it held and start a new one."""
@@ -312,8 +321,8 @@ class LambdaPool:
         )
         if self._stopping.wait(worker.backoff_s):
             return
-        self.replacements += 1
-        self._spawn(worker)
+        if self._spawn(worker):  # refuses once stop() has begun, even if it began just now
+            self.replacements += 1
 
     def _kill(self, worker: _Worker) -> None:
         with self._lock:

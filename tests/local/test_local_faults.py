@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from streaming_bedrock_api.settings import function_environment, resolve_settings
+from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions
 
-from .conftest import APP_ORIGIN, RunningStack, StreamResult, copy_function_with, request, running_stack
+from .conftest import APP_ORIGIN, MODEL, RunningStack, StreamResult, copy_function_with, request, running_stack
 
 # Runs inside the worker processes. ``?mode=`` picks the misbehaviour.
 TEST_HANDLERS = r'''
@@ -243,3 +249,52 @@ def test_integration_timeout_before_metadata_is_504(limited: RunningStack) -> No
     result = _call(limited, "sleep")
     assert result.status == 504 and result.json() == {"message": "Endpoint request timed out"}
     assert result.chunks[-1][0] - result.started_at < 5.0
+
+
+def test_a_replacement_due_just_as_stop_begins_is_never_started() -> None:
+    """The race: a watcher whose backoff ends just before stop() sets its flag. The hook makes that moment
+    deterministic: the watcher's backoff wait runs stop() up to its kills, then returns "not stopping"."""
+    environment = function_environment(resolve_settings({"model_id": MODEL}))
+    pool = LambdaPool(PoolOptions(environment=environment, region="ap-northeast-1", concurrency=1,
+                                  output=subprocess.DEVNULL))  # fmt: skip
+    pool.start()
+    stopper = threading.Thread(target=pool.stop, name="stopper")
+    kills_done, stop_began = threading.Event(), threading.Event()
+    api_stop = pool.api.stop
+
+    def api_stop_after_kills() -> None:  # stop() calls this once it has killed every registered worker
+        kills_done.set()
+        api_stop()
+
+    class BackoffEndsAsStopBegins(threading.Event):
+        fired = False
+
+        def wait(self, timeout: float | None = None) -> bool:
+            if threading.current_thread().name.startswith("watch-") and not self.fired:
+                self.fired = True
+                stopper.start()
+                stop_began.set()
+                assert kills_done.wait(10)
+                return False
+            return super().wait(timeout)
+
+    try:
+        pool.wait_ready(timeout=30)
+        pool.api.stop = api_stop_after_kills  # type: ignore[method-assign]
+        pool._stopping = BackoffEndsAsStopBegins()
+        (original,) = pool.worker_pids
+        os.kill(original, signal.SIGKILL)  # the watcher wakes, backs off ... and stop() begins
+        assert stop_began.wait(15)
+        stopper.join(timeout=15)
+        assert not stopper.is_alive()
+        # No process started after stop() killed the workers (one would run on in a deleted task root).
+        assert pool.worker_pids == [original]
+        assert pool.replacements == 0
+    finally:
+        for worker in pool._workers.values():
+            if worker.process is not None and worker.process.poll() is None:
+                worker.process.kill()
+                worker.process.wait()
+        if not stopper.is_alive() and not pool._stopping.is_set():
+            pool.stop()
+
