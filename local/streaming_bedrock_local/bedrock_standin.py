@@ -12,7 +12,9 @@ so tests compute expected bytes independently of the server. Faults (errors befo
 exception frames mid-stream) are set on the server or queued per request with ``push``. Every request
 leaves a ``StandinRecord`` (tokens sent, finished or client-disconnected, the time each token was
 written, on ``time.monotonic``) so tests can prove causality: the client saw bytes while the stand-in
-was still sending; a disconnect stopped the stand-in early.
+was still sending; a disconnect stopped the stand-in early. Records keep the request body (the prompt)
+and are kept forever unless the server is built with ``keep_request_bodies=False`` / ``max_records``, as
+the CLI's long-running stand-in is.
 
 Usage::
 
@@ -348,7 +350,8 @@ class _StandinHandler(BaseHTTPRequestHandler):
             body = json.loads(raw)
             if not isinstance(body, dict):
                 raise StandinValidationError("request body must be a JSON object")
-            record.request = body
+            if standin.keep_request_bodies:
+                record.request = body
             if standin.model_ids is not None and record.model_id not in standin.model_ids:
                 raise StandinValidationError("The provided model identifier is invalid.")
             answer = standin_answer(body, answer_tokens=tokens)
@@ -435,11 +438,18 @@ class BedrockStandin:
         first_token_delay_seconds: float = 0.0,
         fault: Fault | None = None,
         model_ids: frozenset[str] | None = None,
+        max_records: int | None = None,
+        keep_request_bodies: bool = True,
     ) -> None:
+        """``max_records`` bounds the retained :class:`StandinRecord` s (oldest dropped; None keeps all, for
+        tests); ``keep_request_bodies=False`` leaves ``StandinRecord.request`` empty so a long-running stand-in
+        holds no prompt text."""
         if pace_seconds < 0 or first_token_delay_seconds < 0:
             raise ValueError("pace_seconds and first_token_delay_seconds must be >= 0")
         if answer_tokens < 1:
             raise ValueError("answer_tokens must be >= 1")
+        if max_records is not None and max_records < 1:
+            raise ValueError("max_records must be >= 1 (or None for no limit)")
         self.host = host
         self.requested_port = port
         self.pace_seconds = pace_seconds
@@ -447,8 +457,12 @@ class BedrockStandin:
         self.first_token_delay_seconds = first_token_delay_seconds
         self.fault = fault
         self.model_ids = model_ids
+        self.max_records = max_records
+        self.keep_request_bodies = keep_request_bodies
         self._plans: deque[RequestPlan] = deque()
-        self._records: list[StandinRecord] = []
+        self._records: deque[StandinRecord] = deque(maxlen=max_records)
+        self._requests_seen = 0
+        self._requests_done = 0
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self._server: _StandinHTTPServer | None = None
@@ -513,25 +527,28 @@ class BedrockStandin:
             found = re.search(r"Credential=([^/,\s]+)/", authorization)
             access_key = found.group(1) if found else None
         with self._lock:
-            record = StandinRecord(len(self._records), model_id, time.monotonic(), access_key)
+            record = StandinRecord(self._requests_seen, model_id, time.monotonic(), access_key)
+            self._requests_seen += 1
             self._records.append(record)
             return record
 
     def _record_done(self) -> None:
         with self._lock:
+            self._requests_done += 1
             self._lock.notify_all()
 
     def records(self) -> list[StandinRecord]:
+        """The retained records, oldest first (all of them unless ``max_records`` is set)."""
         with self._lock:
             return list(self._records)
 
     def wait_for_done(self, count: int, timeout: float = 10.0) -> list[StandinRecord]:
-        """Block until at least ``count`` requests have ended; returns all records."""
+        """Block until at least ``count`` requests have ended; returns the retained records."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while sum(r.done.is_set() for r in self._records) < count:
+            while self._requests_done < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"stand-in saw {len(self._records)} requests, wanted {count} finished")
+                    raise TimeoutError(f"stand-in saw {self._requests_seen} requests, wanted {count} finished")
                 self._lock.wait(remaining)
             return list(self._records)

@@ -39,6 +39,8 @@ from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions
 from streaming_bedrock_local.stack_config import DEFAULT_STACK, StackConfigError, load_stack_config
 
 EXIT_USAGE = 2
+# The CLI's stand-in runs for hours: it keeps only the latest records, and never the request bodies (prompts).
+STANDIN_MAX_RECORDS = 100
 _FAULT_SHORTCUTS = {
     "throttle": "ThrottlingException",
     "validation": "ValidationException",
@@ -130,6 +132,17 @@ def _check_args(args: argparse.Namespace) -> None:
         raise _UsageError("--api-key must not be empty")
 
 
+def build_standin(args: argparse.Namespace, fault: Fault | None) -> BedrockStandin:
+    """The stand-in model as the CLI runs it (not started)."""
+    return BedrockStandin(
+        pace_seconds=args.token_delay_ms / 1000,
+        answer_tokens=args.answer_tokens,
+        fault=fault,
+        max_records=STANDIN_MAX_RECORDS,
+        keep_request_bodies=False,
+    )
+
+
 def _curl_line(url: str, api_key: str | None) -> str:
     key = f' -H "x-api-key: {api_key}"' if api_key else ""
     return (
@@ -204,9 +217,7 @@ def run_local(args: argparse.Namespace) -> int:
             else " with dummy AWS credentials (plain http: yours are not sent; an https:// endpoint gets them)"
         )
     else:
-        standin = BedrockStandin(
-            pace_seconds=args.token_delay_ms / 1000, answer_tokens=args.answer_tokens, fault=fault
-        ).start()
+        standin = build_standin(args, fault).start()
         environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = standin.endpoint_url
         model_note = "offline stand-in model (answers are labelled [stand-in model]; use --bedrock real for Bedrock)"
         if fault is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from streaming_bedrock_local.bedrock_standin import BedrockStandin
+from streaming_bedrock_local.cli import STANDIN_MAX_RECORDS, build_parser, build_standin
 
 from .conftest import MODEL, expected_answer, free_port, prompt_body, request
 
@@ -216,3 +218,26 @@ def test_real_bedrock_without_credentials_is_a_clear_error(tmp_path: Path) -> No
     )
     assert result.returncode == 2
     assert "--bedrock real needs AWS credentials" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_clis_standin_keeps_only_recent_records_and_no_prompts() -> None:
+    args = build_parser().parse_args(["local", "--token-delay-ms", "0", "--answer-tokens", "2"])
+    total = STANDIN_MAX_RECORDS + 5
+    with build_standin(args, None) as standin:
+        connection = http.client.HTTPConnection("127.0.0.1", standin.port, timeout=10)
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/ap-northeast-1/bedrock/aws4_request, "
+            "SignedHeaders=host, Signature=00",
+        }
+        for number in range(total):
+            body = {"messages": [{"role": "user", "content": [{"text": f"private prompt {number}"}]}]}
+            connection.request("POST", f"/model/{MODEL}/converse-stream", json.dumps(body), headers)
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()
+        connection.close()
+        records = standin.wait_for_done(total)
+    assert [record.index for record in records] == list(range(5, total))  # the oldest were dropped
+    assert all(record.outcome == "finished" and record.request is None for record in records)
+    assert "private prompt" not in repr(records)
