@@ -12,9 +12,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from streaming_bedrock_api.settings import function_environment, resolve_settings
+from streaming_bedrock_local.invocation import Chunk, Finished, InvokeFailed
 from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions
 
 from .conftest import APP_ORIGIN, MODEL, RunningStack, StreamResult, copy_function_with, request, running_stack
@@ -74,6 +76,9 @@ def handle(event, context, stream):
         for _ in range(100):
             stream.write(b".")
             time.sleep(0.05)
+    elif mode == "aws_env":
+        stream.start(200, {"Content-Type": "application/json"})
+        stream.write(json.dumps({k: v for k, v in os.environ.items() if k.startswith("AWS_")}).encode())
     elif mode == "trailers":
         stream.start(200, {"Content-Type": "text/plain"})
         stream.write(b"some")
@@ -298,3 +303,37 @@ def test_a_replacement_due_just_as_stop_begins_is_never_started() -> None:
         if not stopper.is_alive() and not pool._stopping.is_set():
             pool.stop()
 
+
+
+@pytest.mark.parametrize("forward", [False, True])
+def test_workers_get_the_developers_aws_credentials_only_when_told(
+    forward: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in USERS_AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    source = copy_function_with(tmp_path, {"local_test_handlers.py": TEST_HANDLERS})
+    options = PoolOptions(environment={}, region="ap-northeast-1", concurrency=1, source_dir=source,
+                          handler="local_test_handlers.handle", output=subprocess.DEVNULL,
+                          forward_aws_credentials=forward)  # fmt: skip
+    with LambdaPool(options) as pool:
+        pool.wait_ready(timeout=30)
+        invocation = pool.invoke({"queryStringParameters": {"mode": "aws_env"}}, "env-check")
+        body = b""
+        while (event := invocation.next_event(10)) is not None and not isinstance(event, (Finished, InvokeFailed)):
+            body += event.data if isinstance(event, Chunk) else b""
+    assert isinstance(event, Finished), event
+    seen = json.loads(body.partition(b"\x00" * 8)[2])
+    if forward:  # --bedrock real, https:// endpoints
+        assert {name: seen.get(name) for name in USERS_AWS_ENVIRONMENT} == USERS_AWS_ENVIRONMENT
+    else:  # the stand-in, http:// endpoints: nothing of the developer's, dummy keys
+        assert not set(seen.values()) & set(USERS_AWS_ENVIRONMENT.values())
+        assert seen["AWS_ACCESS_KEY_ID"] == seen["AWS_SESSION_TOKEN"] == "local"
+        assert seen["AWS_REGION"] == "ap-northeast-1"
+
+
+USERS_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "AKIAUSERSREALKEY0000",
+    "AWS_SECRET_ACCESS_KEY": "users-secret",
+    "AWS_SESSION_TOKEN": "users-session-token",
+    "AWS_PROFILE": "users-profile",
+}
