@@ -158,7 +158,9 @@ def test_serves_the_repo_config_and_shuts_down_cleanly(stop_signal: signal.Signa
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
     gateway_lines = [json.loads(line) for line in stderr.splitlines() if line.startswith('{"requestId"')]
-    assert gateway_lines and gateway_lines[0]["outcome"] == "complete"
+    # Matched by request id: on a shared machine another process may also knock on a port free_port() gave out.
+    ours = [line for line in gateway_lines if line["requestId"] == result.header("x-amzn-RequestId")]
+    assert [line["outcome"] for line in ours] == ["complete"], stderr[-3000:]
     assert _live_processes_under(task_dir) == []  # workers reaped
     assert not Path(task_dir).exists()  # unpacked zip removed
 
