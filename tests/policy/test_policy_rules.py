@@ -107,6 +107,21 @@ def test_plain_invoke_uri_with_stream_is_a_violation() -> None:
     assert "response-streaming" in recorded.messages[0] and "Integration 'x'" in recorded.messages[0]
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        # Each is wrong in one part only, so both halves of the check (API path and suffix) are needed.
+        STREAMING_URI.removesuffix("/response-streaming-invocations") + "/invocations",
+        STREAMING_URI.replace("/2021-11-15/", "/2015-03-31/"),
+    ],
+    ids=["streaming-path-invocations-suffix", "invoke-path-streaming-suffix"],
+)
+def test_half_streaming_uri_with_stream_is_a_violation(uri: str) -> None:
+    assert uri != STREAMING_URI
+    recorded = run_resource_policy(sp.stream_integration_uri, sp.INTEGRATION, stream_integration(uri=uri), "x")
+    assert len(recorded.violations) == 1 and "Integration 'x'" in recorded.messages[0]
+
+
 def test_http_proxy_stream_does_not_need_the_lambda_uri() -> None:
     props = stream_integration(type="HTTP_PROXY", uri="https://backend.example/stream")
     assert run_resource_policy(sp.stream_integration_uri, sp.INTEGRATION, props).violations == []
