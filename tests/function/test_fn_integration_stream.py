@@ -188,6 +188,21 @@ def test_log_line_has_the_figures_and_no_text(fn: Harness) -> None:
     output = fn.process.output()
     assert "zebra-quartz" not in output
     assert response.payload.decode() not in output
+    # Not even one piece of the answer: the line has exactly the documented fields, and its only strings are
+    # identifiers (a single delta such as "." stored in any field would show up here).
+    assert answer.chunks[0] not in output  # the stand-in's label, its first delta
+    assert set(log) == {
+        "message", "request_id", "model", "status", "output_format", "ttft_ms", "duration_ms", "input_tokens",
+        "output_tokens", "stop_reason", "deltas", "disconnected", "timed_out", "error_code", "bedrock_error",
+    }  # fmt: skip
+    strings = {key: value for key, value in log.items() if isinstance(value, str)}
+    assert strings == {
+        "message": "invocation",
+        "request_id": invocation.request_id,
+        "model": MODEL_ID,
+        "output_format": "text",
+        "stop_reason": "end_turn",
+    }
     emf = [r for r in fn.process.log_records() if "_aws" in r and r.get("RequestId") == invocation.request_id]
     assert len(emf) == 1 and emf[0]["OutputTokens"] == answer.output_tokens
 
