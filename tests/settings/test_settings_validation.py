@@ -129,6 +129,30 @@ def test_function_environment_carries_the_limits() -> None:
     assert all(isinstance(value, str) for value in env.values())
 
 
+def test_function_environment_is_exactly_the_contract_with_non_default_values() -> None:
+    # Every variable the function reads, each from a non-default setting, so a hard-coded default shows up.
+    settings = resolve_settings(
+        {
+            "model_id": MODEL,
+            "max_tokens": 777,
+            "max_request_bytes": 2048,
+            "allowed_origins": ["https://a.example.com"],
+            "heartbeat_seconds": 2.5,
+            "deadline_margin_ms": 1500,
+        }
+    )
+    assert function_environment(settings) == {
+        "AWS_LAMBDA_EXEC_WRAPPER": "/var/task/exec-wrapper",
+        "BEDROCK_MODEL_ID": MODEL,
+        "MAX_TOKENS_CAP": "777",
+        "MAX_REQUEST_BYTES": "2048",
+        "CORS_ALLOW_ORIGINS": "https://a.example.com",
+        "HEARTBEAT_SECONDS": "2.5",
+        "DEADLINE_MARGIN_MS": "1500",
+        "METRICS_NAMESPACE": "StreamingBedrockApi",
+    }
+
+
 def test_cors_echoes_only_listed_origins() -> None:
     listed = resolve_settings({"model_id": MODEL, "allowed_origins": ["https://a.example.com"]})
     assert allowed_origin(listed, "https://a.example.com") == "https://a.example.com"
