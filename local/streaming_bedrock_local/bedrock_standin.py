@@ -36,11 +36,12 @@ import uuid
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import unquote
 
 from streaming_bedrock_local.eventstream import encode_event, encode_exception
+from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -270,24 +271,13 @@ def answer_frames(answer: StandinAnswer, fault: MidStreamFault | None, latency_m
     return frames
 
 
-class _StandinHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _StandinHTTPServer(LoopbackHTTPServer):
     standin: BedrockStandin
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A peer that vanished mid-request (killed worker, aborted client) is normal here, not a traceback.
-        log.debug("connection from %s ended with an error", client_address, exc_info=True)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        # Small frames must leave at once; without this the client's delayed ACK adds ~40 ms stalls.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock, address
 
 
 class _StandinHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server: _StandinHTTPServer
     server_version = "BedrockStandin/1"
 

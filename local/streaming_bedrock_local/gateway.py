@@ -22,17 +22,17 @@ import json
 import logging
 import select
 import socket
-import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from streaming_bedrock_api.settings import Settings
 
 from streaming_bedrock_local.invocation import Chunk, Finished, FunctionInvoker, Invocation
+from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 from streaming_bedrock_local.metadata import InvalidMetadata, Metadata, MetadataParser
 from streaming_bedrock_local.proxy_event import ProxyRequest, build_event, header_value
 from streaming_bedrock_local.routing import (
@@ -67,11 +67,9 @@ class _ClientGone(Exception):
     pass
 
 
-class GatewayServer(ThreadingHTTPServer):
+class GatewayServer(LoopbackHTTPServer):
     """Owns the settings and the invoker; one thread per connection."""
 
-    daemon_threads = True
-    allow_reuse_address = True
     request_queue_size = 128
 
     def __init__(self, settings: Settings, invoker: FunctionInvoker, options: GatewayOptions) -> None:
@@ -81,14 +79,6 @@ class GatewayServer(ThreadingHTTPServer):
         # Time to the metadata is the integration timeout; the stream itself may last up to the stream limit.
         self.integration_timeout_s = min(settings.integration_timeout_ms / 1000, options.stream_limit_s)
         super().__init__((options.host, options.port), _GatewayHandler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A connection that breaks mid-request is routine (client gone); anything else is a bug worth a trace.
-        error = sys.exc_info()[1]
-        if isinstance(error, OSError):
-            log.debug("connection from %s ended: %s", client_address, error)
-        else:
-            log.exception("gateway error serving %s", client_address)
 
     @property
     def url(self) -> str:

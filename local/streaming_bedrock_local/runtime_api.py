@@ -53,8 +53,10 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
+
+from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -397,23 +399,14 @@ class InitError:
 # --------------------------------------------------------------------------------------------------------
 
 
-class _Listener(ThreadingHTTPServer):
-    daemon_threads = True
+class _Listener(LoopbackHTTPServer):
     api: RuntimeAPIServer
     worker: str
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A peer that vanished mid-request (killed worker, aborted client) is normal here, not a traceback.
-        log.debug("connection from %s ended with an error", client_address, exc_info=True)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock, address
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server: _Listener
     server_version = "LocalRuntimeAPI/1"
 
