@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 from urllib.parse import urlencode, urlsplit
 
 from streaming_bedrock_api.settings import function_environment
@@ -52,6 +53,13 @@ _FAULT_SHORTCUTS = {
 class _UsageError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
+
+
+def _say(line: str, stream: TextIO | None = None) -> None:
+    """One line in a single write: the gateway's log lines come from other threads and must not land inside it."""
+    out = stream if stream is not None else sys.stdout
+    out.write(line + "\n")
+    out.flush()
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streaming-bedrock-api", description=__doc__.split("\n\n")[0])
@@ -158,11 +166,11 @@ def _report_warm(pool: LambdaPool, stop: threading.Event, started: float, count:
             pool.wait_ready(timeout=0.2)
         except TimeoutError:
             if time.monotonic() - started > 30:
-                print("  warning: workers not ready after 30 s; see the function log above", flush=True)
+                _say("  warning: workers not ready after 30 s; see the function log above")
                 return
             continue
         warm_ms = (time.monotonic() - started) * 1000
-        print(f"  {count} warm workers ready after {warm_ms:.0f} ms", flush=True)
+        _say(f"  {count} warm workers ready after {warm_ms:.0f} ms")
         return
 
 
@@ -242,24 +250,23 @@ def run_local(args: argparse.Namespace) -> int:
             pool.start()
             url = f"{server.url}/{settings.stage_name}/{settings.path}"
             ready_ms = (time.monotonic() - started) * 1000
-            print(f"Streaming Bedrock API (local, stack {config.stack}) at {url}", flush=True)
-            print(f"  model: {model_note}", flush=True)
-            print(f"  function: {pool.zip_path} ({args.concurrency} warm workers)", flush=True)
+            _say(f"Streaming Bedrock API (local, stack {config.stack}) at {url}")
+            _say(f"  model: {model_note}")
+            _say(f"  function: {pool.zip_path} ({args.concurrency} warm workers)")
             if settings.auth == "api_key":
-                print(f"  api key: {api_key}", flush=True)
+                _say(f"  api key: {api_key}")
             elif settings.auth in ("iam", "cognito"):
-                print(f"  auth {settings.auth}: only the presence of an Authorization header is checked locally",
-                      flush=True)
-            print(f"  listening after {ready_ms:.0f} ms; Ctrl-C to stop", flush=True)
-            print(_curl_line(url, api_key), flush=True)
+                _say(f"  auth {settings.auth}: only the presence of an Authorization header is checked locally")
+            _say(f"  listening after {ready_ms:.0f} ms; Ctrl-C to stop")
+            _say(_curl_line(url, api_key))
             demo = (Path(args.project_dir) / "demo" / "index.html").resolve()
             if demo.is_file():
                 query = urlencode({"endpoint": url, **({"key": api_key} if api_key else {})})
-                print(f"  demo page: {demo.as_uri()}?{query}", flush=True)
+                _say(f"  demo page: {demo.as_uri()}?{query}")
             _report_warm(pool, stop, started, args.concurrency)
             while not stop.wait(0.5):
                 pass
-            print("shutting down...", file=sys.stderr, flush=True)
+            _say("shutting down...", sys.stderr)
         finally:
             server.shutdown()
             server.server_close()
@@ -282,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_local(args)
         parser.error(f"unknown command {args.command!r}")
     except _UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", sys.stderr)
         return EXIT_USAGE
     return 1
 
