@@ -48,7 +48,7 @@ class StreamingBedrockApiArgs(TypedDict):
     stage_name: NotRequired[pulumi.Input[str]]
     """API Gateway stage name (default 'prod')."""
     endpoint_type: NotRequired[pulumi.Input[str]]
-    """'REGIONAL' (default) or 'PRIVATE'; EDGE is refused because it cuts idle streams after 30 s."""
+    """'REGIONAL' (default, the only value for now): EDGE cuts idle streams after 30 s; PRIVATE is not supported."""
     allowed_origins: NotRequired[pulumi.Input[list[str]]]
     """CORS origins allowed to call the API, or ['*'] (default)."""
     memory_size: NotRequired[pulumi.Input[int]]
@@ -98,14 +98,7 @@ def settings_from_args(args: Mapping[str, Any] | None) -> Settings:
     unknown = sorted(set(values) - set(SETTING_NAMES))
     if unknown:
         raise SettingsError(unknown[0], f"unknown argument; known arguments are {', '.join(SETTING_NAMES)}")
-    settings = resolve_settings({name: _plain(name, values.get(name)) for name in SETTING_NAMES if name in values})
-    if settings.endpoint_type == "PRIVATE":
-        # A private API needs a resource policy naming VPC endpoints; without one the deployment fails at AWS.
-        raise SettingsError(
-            "endpoint_type", "PRIVATE needs VPC endpoint ids and a resource policy, which this component does not "
-            "take yet; use REGIONAL"
-        )
-    return settings
+    return resolve_settings({name: _plain(name, values.get(name)) for name in SETTING_NAMES if name in values})
 
 
 def curl_command(url: str, settings: Settings, region: str, api_key: str | None) -> str:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 AUTH_MODES = ("api_key", "iam", "cognito", "none")
-ENDPOINT_TYPES = ("REGIONAL", "PRIVATE")
+# PRIVATE would stream too, but needs VPC endpoint ids and a resource policy that the component does not take.
+ENDPOINT_TYPES = ("REGIONAL",)
 ARCHITECTURES = ("arm64", "x86_64")
 MAX_INTEGRATION_TIMEOUT_MS = 900_000
 MAX_LAMBDA_TIMEOUT_S = 900
@@ -210,8 +211,12 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
 
     endpoint_type = get("endpoint_type")
     if endpoint_type == "EDGE":
+        raise SettingsError("endpoint_type", "EDGE cuts idle streams after 30 seconds; use REGIONAL")
+    if endpoint_type == "PRIVATE":
+        # Without a resource policy naming VPC endpoints the deployment would fail at AWS, not at preview.
         raise SettingsError(
-            "endpoint_type", "EDGE cuts idle streams after 30 seconds; use REGIONAL (default) or PRIVATE"
+            "endpoint_type",
+            "PRIVATE needs VPC endpoint ids and a resource policy, which the component does not take yet; use REGIONAL",
         )
     endpoint_type = _choice("endpoint_type", endpoint_type, ENDPOINT_TYPES)
 

@@ -91,6 +91,7 @@ def test_every_setting_has_a_config_key() -> None:
         ({"model_id": MODEL, "path": ".."}, "path", "dot segment"),
         ({"model_id": MODEL, "stage_name": "pr od"}, "stage_name", "letters"),
         ({"model_id": MODEL, "endpoint_type": "EDGE"}, "endpoint_type", "30 seconds"),
+        ({"model_id": MODEL, "endpoint_type": "PRIVATE"}, "endpoint_type", "VPC endpoint"),
         ({"model_id": MODEL, "allowed_origins": ["*", "https://a.example.com"]}, "allowed_origins", "cannot be"),
         ({"model_id": MODEL, "allowed_origins": ["https://a.example.com/"]}, "allowed_origins", "no path"),
         ({"model_id": MODEL, "memory_size": "lots"}, "memory_size", "whole number"),
