@@ -75,10 +75,15 @@ MID_STREAM_EXCEPTIONS: frozenset[str] = frozenset(
     }
 )
 
-_VOCABULARY: tuple[str, ...] = (
-    "stream", "token", "relay", "gateway", "lambda", "chunk", "bedrock", "answer", "café", "naïve",
-    "日本語", "λ", "—", "latency", "byte", "frame", "model", "prompt", "über", "ok",
-)  # fmt: skip
+# Readable, clearly not a model's answer, and with multibyte text (café, naïve, λ, 日本語) so that UTF-8 split
+# across chunks is exercised end to end. Each prompt starts at its own word, so concurrent answers differ.
+_ANSWER_TEXT = (
+    "This answer comes from the local stand-in, not from Amazon Bedrock. It arrives one word at a time, the way "
+    "a model streams tokens: through the boto3 event stream, the function's runtime loop, the Lambda response "
+    "stream and the gateway, each word as its own chunk. Words like café, naïve, λ and 日本語 check that UTF-8 "
+    "survives chunk boundaries. Run the local stack with --bedrock real to ask the real model —"
+)
+_VOCABULARY: tuple[str, ...] = tuple(_ANSWER_TEXT.split())
 _PATH = re.compile(r"^/model/(?P<model>[^/]+)/converse-stream$")
 _ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 
@@ -123,8 +128,9 @@ def _max_tokens(request_body: Mapping[str, Any]) -> int:
 def standin_answer(request_body: Mapping[str, Any], *, answer_tokens: int = DEFAULT_ANSWER_TOKENS) -> StandinAnswer:
     """The deterministic answer to a ConverseStream request body (as sent on the wire, camelCase).
 
-    The full answer is ``answer_tokens`` deltas: the label, then words picked by a hash of the last user
-    turn's text, then a final ``"."``. ``inferenceConfig.maxTokens`` cuts it (``stop_reason`` max_tokens).
+    The full answer is ``answer_tokens`` deltas: the label, then the words of a fixed explanatory text from a
+    starting word picked by a hash of the last user turn's text, then a final ``"."``.
+    ``inferenceConfig.maxTokens`` cuts it (``stop_reason`` max_tokens).
     Raises ``StandinValidationError`` for requests Bedrock would reject.
     """
     if answer_tokens < 1:
@@ -153,7 +159,7 @@ def standin_answer(request_body: Mapping[str, Any], *, answer_tokens: int = DEFA
         if index == answer_tokens - 1:
             chunks.append(".")
         else:
-            chunks.append(" " + _VOCABULARY[(seed + index * 7) % len(_VOCABULARY)])
+            chunks.append(" " + _VOCABULARY[(seed + index - 1) % len(_VOCABULARY)])
     if max_tokens < answer_tokens:
         return StandinAnswer(tuple(chunks[:max_tokens]), "max_tokens", input_tokens)
     return StandinAnswer(tuple(chunks), "end_turn", input_tokens)
