@@ -121,26 +121,19 @@ def plain(value: Any, path: tuple[str, ...] = ()) -> Any:
     if isinstance(value, str):
         return Unknown(value, path) if value in _SENTINELS else value
     if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key in list(value):
-            try:
-                item = value[key]
-            except UnknownValueError as error:
-                out[str(key)] = Unknown(error.unknown_type_sentinel, (*path, str(key)))
-                continue
-            out[str(key)] = plain(item, (*path, str(key)))
-        return out
+        return {str(key): _plain_item(value, key, path) for key in list(value)}
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        items: list[Any] = []
-        for index in range(len(value)):
-            try:
-                item = value[index]
-            except UnknownValueError as error:
-                items.append(Unknown(error.unknown_type_sentinel, (*path, str(index))))
-                continue
-            items.append(plain(item, (*path, str(index))))
-        return items
+        return [_plain_item(value, index, path) for index in range(len(value))]
     return value
+
+
+def _plain_item(container: Any, key: Any, path: tuple[str, ...]) -> Any:
+    where = (*path, str(key))
+    try:
+        item = container[key]
+    except UnknownValueError as error:
+        return Unknown(error.unknown_type_sentinel, where)
+    return plain(item, where)
 
 
 def _number(value: Any) -> str:
@@ -585,34 +578,32 @@ def _public_method_findings(
         )
 
 
-def _throttled_settings(settings: Any) -> Any:
-    if isinstance(settings, Unknown):
-        return settings
-    if isinstance(settings, list):  # some provider versions model the block as a one-item list
-        settings = settings[0] if settings else None
-    if not isinstance(settings, Mapping):
+def _throttled(block: Any, rate_key: str, burst_key: str, allow_zero: bool) -> Any:
+    """Whether a throttle block sets both limits (0 counts only with ``allow_zero``); or the blocking Unknown."""
+    if isinstance(block, Unknown):
+        return block
+    if isinstance(block, list):  # some provider versions model the block as a one-item list
+        block = block[0] if block else None
+    if not isinstance(block, Mapping):
         return False
-    rate, burst = settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")
+    rate, burst = block.get(rate_key), block.get(burst_key)
     for value in (rate, burst):
         if isinstance(value, Unknown):
             return value
-    # -1 is the provider's "throttling disabled".
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in (rate, burst))
+    return all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and (v > 0 or (allow_zero and v == 0))
+        for v in (rate, burst)
+    )
+
+
+def _throttled_settings(settings: Any) -> Any:
+    # -1 is the provider's "throttling disabled"; 0 is a (closed) limit.
+    return _throttled(settings, "throttlingRateLimit", "throttlingBurstLimit", allow_zero=True)
 
 
 def _throttled_plan(plan: Any) -> Any:
     throttle = plan.get("throttleSettings") if isinstance(plan, Mapping) else None
-    if isinstance(throttle, Unknown):
-        return throttle
-    if isinstance(throttle, list):
-        throttle = throttle[0] if throttle else None
-    if not isinstance(throttle, Mapping):
-        return False
-    rate, burst = throttle.get("rateLimit"), throttle.get("burstLimit")
-    for value in (rate, burst):
-        if isinstance(value, Unknown):
-            return value
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in (rate, burst))
+    return _throttled(throttle, "rateLimit", "burstLimit", allow_zero=False)
 
 
 def _stage_throttle_findings(view: StackView, found: Findings, report: Callable[[str, str], None]) -> None:
@@ -685,6 +676,7 @@ def _stage_is_throttled(
         for plan in view.of_type(USAGE_PLAN):
             stages = plan.get("apiStages")
             deps = plan.deps.get("apiStages", frozenset())
+            throttled = _throttled_plan(plan.props)
             for entry in _strings(stages) if not isinstance(stages, Unknown) else []:
                 if not isinstance(entry, Mapping):
                     continue
@@ -692,7 +684,6 @@ def _stage_is_throttled(
                 stage_ok = entry.get("stage") == stage.get("stageName") and not isinstance(entry.get("stage"), Unknown)
                 if isinstance(entry.get("stage"), Unknown) and stage.urn in deps:
                     stage_ok = True
-                throttled = _throttled_plan(plan.props)
                 if api_ok and stage_ok and throttled is True:
                     return True
                 if isinstance(throttled, Unknown):
