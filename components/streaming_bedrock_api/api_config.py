@@ -48,11 +48,10 @@ def static_cors_headers(settings: Settings) -> dict[str, str]:
     With several origins, ``Access-Control-Allow-Origin`` depends on the request and is left out here; the
     preflight sets it from a mapping template (see :func:`preflight_response_template`).
     """
+    headers = cors_headers(settings, settings.allowed_origins[0])
     if several_origins(settings):
-        headers = cors_headers(settings, settings.allowed_origins[0])
         headers.pop("Access-Control-Allow-Origin")
-        return headers
-    return cors_headers(settings, settings.allowed_origins[0])
+    return headers
 
 
 def preflight_response_parameters(settings: Settings) -> dict[str, str]:
