@@ -160,14 +160,11 @@ class StreamingBedrockApi(pulumi.ComponentResource):
         self.log_group_name = functions.log_group.name
         if api.api_key is not None:
             self.api_key = pulumi.Output.secret(api.api_key.value)
-            key: pulumi.Output[str | None] = self.api_key
         else:
             self.api_key = pulumi.Output.from_input(None)
-            key = pulumi.Output.from_input(None)
-        command = pulumi.Output.all(self.url, context.region, key).apply(
+        # Output.all keeps the secret flag of the key, so the command is a secret exactly when it holds the key.
+        self.curl_command = pulumi.Output.all(self.url, context.region, self.api_key).apply(
             lambda values: curl_command(values[0], settings, values[1], values[2])
         )
-        # Output.all keeps the secret flag of the key, so the command is a secret exactly when it holds the key.
-        self.curl_command = command
 
         self.register_outputs({name: getattr(self, name) for name in OUTPUT_NAMES})
