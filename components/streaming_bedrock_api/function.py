@@ -8,7 +8,6 @@ Runtime API loop, which streams. Its code is the deterministic zip from :mod:`pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -55,7 +54,6 @@ def create_function(
     settings: Settings,
     context: StackContext,
     parent: pulumi.Resource,
-    zip_dir: Path | None = None,
 ) -> FunctionResources:
     """Create the role (trust + own log group + Bedrock), the log group and the function."""
     opts = pulumi.ResourceOptions(parent=parent)
@@ -94,7 +92,7 @@ def create_function(
         depends.append(xray)
         tracing_config = aws.lambda_.FunctionTracingConfigArgs(mode="Active")
 
-    archive = build_function_zip(zip_dir)
+    archive = build_function_zip()
     function = aws.lambda_.Function(
         f"{name}-fn",
         description="Relays Amazon Bedrock ConverseStream output through API Gateway response streaming",
