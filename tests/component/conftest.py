@@ -27,23 +27,13 @@ from typing import Any
 import pulumi
 import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from streaming_bedrock_api.component import OUTPUT_NAMES
 
 PROJECT = "streaming-bedrock-api"
 STACK = "test"
 REGION = "ap-northeast-1"
 ACCOUNT = "123456789012"
 PARTITION = "aws"
-OUTPUT_NAMES = (
-    "url",
-    "api_id",
-    "stage_name",
-    "function_name",
-    "function_arn",
-    "role_arn",
-    "log_group_name",
-    "api_key",
-    "curl_command",
-)
 STAND_IN_API_KEY = "test-api-key-value-0123456789"
 
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-from streaming_bedrock_api.component import TYPE_TOKEN, StreamingBedrockApi
+from streaming_bedrock_api.component import OUTPUT_NAMES, TYPE_TOKEN, StreamingBedrockApi
 from streaming_bedrock_api.settings import CONFIG_KEYS
 
 from .conftest import run_program
@@ -80,6 +80,16 @@ def test_schema_outputs(schema: dict[str, Any]) -> None:
     assert all(spec["type"] == "string" for spec in resource["properties"].values())
     # api_key is null unless auth is api_key; every other output is always set.
     assert set(resource["required"]) == OUTPUTS - {"apiKey"}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def test_output_names_are_the_schema_outputs() -> None:
+    # OUTPUT_NAMES is what the component registers, the program exports and the component tests collect.
+    assert sorted(map(_camel, OUTPUT_NAMES)) == sorted(OUTPUTS)
 
 
 def test_plugin_files() -> None:
