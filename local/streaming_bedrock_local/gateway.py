@@ -193,17 +193,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         """
         decoder = ChunkedDecoder()
         body = bytearray()
-        in_trailers = False
-        while True:
-            line = self._read_framing_line()
-            decoder.feed(line)  # validates the size or trailer line
-            if in_trailers:
-                if decoder.done:
-                    return bytes(body)
-                continue
-            size = int(line.split(b";", 1)[0].strip(b" \t"), 16)  # a valid hex size, the decoder checked it
-            if size == 0:
-                in_trailers = True  # trailer lines, then the empty line that ends the body
+        while not decoder.done:
+            decoder.feed(self._read_framing_line())  # a size line, a trailer line or the empty last line
+            size = decoder.chunk_remaining
+            if not size:
                 continue
             if len(body) + size > MAX_PAYLOAD_BYTES:
                 return None
@@ -213,6 +206,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             for event in decoder.feed(data):  # raises when the CRLF is not there
                 if isinstance(event, ChunkData):
                     body += event.data
+        return bytes(body)
 
     def _read_framing_line(self) -> bytes:
         limit = ChunkedDecoder.MAX_LINE + 2

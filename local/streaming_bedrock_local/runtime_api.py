@@ -120,6 +120,12 @@ class ChunkedDecoder:
     def done(self) -> bool:
         return self._state == "done"
 
+    @property
+    def chunk_remaining(self) -> int:
+        """Bytes of the current chunk not yet fed: its declared size right after its size line; 0 between chunks
+        and in the trailers. A reader that must not read past the body (keep-alive) reads exactly this plus CRLF."""
+        return self._remaining if self._state == "data" else 0
+
     def feed(self, data: bytes) -> list[ChunkedEvent]:
         if self._state == "done":
             self.unused += data

@@ -79,6 +79,21 @@ def test_decoder_accepts_chunk_extensions_and_uppercase_hex() -> None:
     assert events == [ChunkData(b"0123456789", True), BodyEnd(())]
 
 
+def test_decoder_tells_how_much_of_the_current_chunk_is_still_to_come() -> None:
+    decoder = ChunkedDecoder()
+    assert decoder.chunk_remaining == 0
+    decoder.feed(b"A;name=value\r\n")
+    assert decoder.chunk_remaining == 10  # the declared size, before any of the data
+    decoder.feed(b"0123")
+    assert decoder.chunk_remaining == 6
+    decoder.feed(b"456789\r\n")
+    assert decoder.chunk_remaining == 0
+    decoder.feed(b"0\r\n")
+    assert decoder.chunk_remaining == 0 and not decoder.done  # trailers next
+    decoder.feed(b"\r\n")
+    assert decoder.done
+
+
 @pytest.mark.parametrize(
     "wire",
     [
