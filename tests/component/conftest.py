@@ -1,11 +1,10 @@
 """Pulumi mocks that record every registered resource, and a helper that runs the component under them.
 
 Reusable by other test folders (the policy tests): import ``run_component`` / ``ComponentRun`` from here
-(``from tests.component.conftest import run_component``; the repository root is on ``pythonpath``) or request the
-``component_run`` fixture, a factory with the same signature::
+(``from tests.component.conftest import run_component``; the repository root is on ``pythonpath``)::
 
-    def test_something(component_run):
-        run = component_run({"model_id": "anthropic.claude-haiku-4-5-20251001-v1:0", "auth": "none"})
+    def test_something() -> None:
+        run = run_component({"model_id": "anthropic.claude-haiku-4-5-20251001-v1:0", "auth": "none"})
         integration = run.one("aws:apigateway/integration:Integration", suffix="-post-integration")
         assert integration.inputs["responseTransferMode"] == "STREAM"
 
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from streaming_bedrock_api.component import OUTPUT_NAMES
 
@@ -237,9 +235,3 @@ def run_component(
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def component_run() -> Callable[..., ComponentRun]:
-    """Factory fixture: ``component_run(args, name=..., mocks=...)`` → :class:`ComponentRun`."""
-    return run_component
