@@ -40,12 +40,7 @@ def read_config(config: pulumi.Config) -> dict[str, Any]:
 def component_args(config: pulumi.Config) -> StreamingBedrockApiArgs:
     """Validate the config (errors name the stack-file key) and turn it into component arguments."""
     settings = settings_from_config(read_config(config))
-    args: dict[str, Any] = {
-        name: value
-        for name, value in vars(settings).items()
-        if not isinstance(value, tuple) or value  # empty lists mean "none", the component's default
-    }
-    args = {name: list(value) if isinstance(value, tuple) else value for name, value in args.items()}
+    args = {name: list(value) if isinstance(value, tuple) else value for name, value in vars(settings).items()}
     return args  # type: ignore[return-value]
 
 
