@@ -25,11 +25,13 @@ from __future__ import annotations
 import json
 
 HEARTBEAT = b": keep-alive\n\n"
+# Built once: json.dumps with non-default options would construct a new encoder for every delta.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _event(name: str, payload: object) -> bytes:
-    # json.dumps escapes CR and LF, so the data always fits on one SSE line.
-    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    # JSON escapes CR and LF, so the data always fits on one SSE line.
+    data = _JSON.encode(payload)
     # "replace": a lone surrogate (legal in JSON escapes) must not break the stream.
     return f"event: {name}\ndata: {data}\n\n".encode("utf-8", "replace")
 
