@@ -34,7 +34,7 @@ from streaming_bedrock_api.settings import Settings
 from streaming_bedrock_local.invocation import Chunk, Finished, FunctionInvoker, Invocation
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 from streaming_bedrock_local.metadata import InvalidMetadata, Metadata, MetadataParser
-from streaming_bedrock_local.proxy_event import ProxyRequest, build_event, header_value
+from streaming_bedrock_local.proxy_event import ProxyRequest, build_event
 from streaming_bedrock_local.routing import (
     MAX_PAYLOAD_BYTES,
     GatewayReply,
@@ -130,7 +130,6 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def _dispatch(self, request_id: str, record: dict[str, Any], started: float) -> None:
         settings = self.server.settings
         headers = list(self.headers.items())
-        origin = header_value(headers, "origin")
         length_text = self.headers.get("Content-Length")
         try:
             declared = int(length_text) if length_text is not None else 0
@@ -138,7 +137,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
                 raise ValueError(length_text)
         except ValueError:
             self.close_connection = True  # the body's end is unknown, so the connection cannot be reused
-            self._reply(gateway_error("BAD_REQUEST_BODY", settings, origin, request_id), record)
+            self._reply(gateway_error("BAD_REQUEST_BODY", settings, request_id), record)
             return
         decision = route(
             self.command, self.path, headers, settings, self.server.options.api_key, request_id, declared
@@ -151,11 +150,11 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             body = self._read_body(declared)
         except ValueError:  # malformed chunked framing
             self.close_connection = True
-            self._reply(gateway_error("BAD_REQUEST_BODY", settings, origin, request_id), record)
+            self._reply(gateway_error("BAD_REQUEST_BODY", settings, request_id), record)
             return
         if body is None:
             self.close_connection = True
-            self._reply(gateway_error("REQUEST_TOO_LARGE", settings, origin, request_id), record)
+            self._reply(gateway_error("REQUEST_TOO_LARGE", settings, request_id), record)
             return
         request = ProxyRequest(
             method=self.command,
@@ -171,7 +170,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         )
         invocation = self.server.invoker.invoke(build_event(request), request_id)
         try:
-            self._stream(invocation, origin, request_id, record, started)
+            self._stream(invocation, request_id, record, started)
         finally:
             if record.get("outcome") != "complete":
                 invocation.cancel(str(record.get("outcome", "gateway closed")))
@@ -238,9 +237,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
 
     # -- streaming -------------------------------------------------------------------------------------------
 
-    def _stream(
-        self, invocation: Invocation, origin: str | None, request_id: str, record: dict[str, Any], started: float
-    ) -> None:
+    def _stream(self, invocation: Invocation, request_id: str, record: dict[str, Any], started: float) -> None:
         settings = self.server.settings
         parser = MetadataParser()
         metadata_by = started + self.server.integration_timeout_s
@@ -249,7 +246,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             remaining = metadata_by - time.monotonic()
             if remaining <= 0:
                 record["outcome"] = "integration_timeout"
-                self._reply(gateway_error("INTEGRATION_TIMEOUT", settings, origin, request_id), record)
+                self._reply(gateway_error("INTEGRATION_TIMEOUT", settings, request_id), record)
                 return
             event = invocation.next_event(min(remaining, _CLIENT_CHECK_S))
             if event is None:
@@ -262,12 +259,12 @@ class _GatewayHandler(BaseHTTPRequestHandler):
                 record["outcome"] = f"invoke_{event.kind}"
                 record["error"] = event.message
                 # Lambda reports a timed-out or crashed invocation as a function error: 502, like AWS.
-                self._reply(gateway_error("LAMBDA_ERROR", settings, origin, request_id), record)
+                self._reply(gateway_error("LAMBDA_ERROR", settings, request_id), record)
                 return
         if isinstance(parsed, InvalidMetadata):
             record["outcome"] = "invalid_metadata"
             record["error"] = parsed.reason
-            self._reply(gateway_error("INTEGRATION_FAILURE", settings, origin, request_id), record)
+            self._reply(gateway_error("INTEGRATION_FAILURE", settings, request_id), record)
             return
 
         record["status"] = parsed.status

@@ -63,17 +63,15 @@ _ERROR_TYPES = {
     "LAMBDA_ERROR": (502, "Internal server error", "InternalServerErrorException"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out", "IntegrationTimeoutException"),
 }
-GATEWAY_ERROR_TYPES = tuple(_ERROR_TYPES)
 
 
-def gateway_error(kind: str, settings: Settings, origin: str | None, request_id: str) -> GatewayReply:
+def gateway_error(kind: str, settings: Settings, request_id: str) -> GatewayReply:
     """API Gateway's own error response of type ``kind`` (a ``GatewayResponse`` type name), with CORS.
 
     The headers are the static ones the component puts on its gateway responses, so with several allowed
     origins there is no ``Access-Control-Allow-Origin`` here either (a deployed gateway response cannot pick one
-    per request): what a browser can read locally is what it can read on AWS. ``origin`` is unused on purpose.
+    per request): what a browser can read locally is what it can read on AWS; so it takes no request origin.
     """
-    del origin
     status, message, error_type = _ERROR_TYPES[kind]
     body = json.dumps({"message": message}).encode()
     headers = [
@@ -128,19 +126,19 @@ def route(
     origin = header_value(headers, "origin")
     resource = resource_for(path, settings)
     if resource is None or method not in ("POST", "OPTIONS"):
-        return gateway_error("MISSING_AUTHENTICATION_TOKEN", settings, origin, request_id)
+        return gateway_error("MISSING_AUTHENTICATION_TOKEN", settings, request_id)
     if method == "OPTIONS":
         return preflight(settings, origin, request_id)
     if content_length > MAX_PAYLOAD_BYTES:
-        return gateway_error("REQUEST_TOO_LARGE", settings, origin, request_id)
+        return gateway_error("REQUEST_TOO_LARGE", settings, request_id)
     given_key = header_value(headers, "x-api-key")
     if settings.auth == "api_key":
         if api_key is None or not api_key_matches(given_key, api_key):
-            return gateway_error("INVALID_API_KEY", settings, origin, request_id)
+            return gateway_error("INVALID_API_KEY", settings, request_id)
     elif settings.auth == "cognito" and not header_value(headers, "authorization"):
-        return gateway_error("UNAUTHORIZED", settings, origin, request_id)
+        return gateway_error("UNAUTHORIZED", settings, request_id)
     elif settings.auth == "iam" and not header_value(headers, "authorization"):
-        return gateway_error("MISSING_AUTHENTICATION_TOKEN", settings, origin, request_id)
+        return gateway_error("MISSING_AUTHENTICATION_TOKEN", settings, request_id)
     return Invoke(
         resource_path=resource,
         client_path=path,
