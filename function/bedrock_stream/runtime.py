@@ -79,11 +79,12 @@ class RuntimeConnection:
         if self._sock is None:
             return True
         try:
-            return self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) is not None
+            self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:
-            return False
+            return False  # nothing to read: still consuming
         except OSError:
             return True
+        return True  # EOF or early bytes
 
     def _fill(self) -> bool:
         assert self._sock is not None
