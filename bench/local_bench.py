@@ -8,9 +8,10 @@ What it measures (all clocks are ``time.monotonic()`` in this process, where the
   minus (stand-in gap between sending them); positive = the stack delayed a token relative to the previous one;
 - N concurrent streams: bodies byte-exact (count), p99 added gap under load.
 
-The client reads the raw socket and decodes the chunked framing itself, so every arrival time is the moment
-the bytes left the kernel, not when a library decided to return them. Run: ``python bench/local_bench.py``
-(``--help`` for sizes). Prints a table; nothing here is asserted.
+The client reads the raw socket and decodes the chunked framing itself (with the local Runtime API's
+``ChunkedDecoder``), so every arrival time is the moment the bytes left the kernel, not when a library decided
+to return them. Run: ``python bench/local_bench.py`` (``--help`` for sizes). Prints a table; nothing here is
+asserted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from streaming_bedrock_api.settings import function_environment, resolve_setting
 from streaming_bedrock_local.bedrock_standin import BedrockStandin, StandinRecord, standin_answer  # noqa: E402
 from streaming_bedrock_local.gateway import GatewayOptions, start_gateway  # noqa: E402
 from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions  # noqa: E402
+from streaming_bedrock_local.runtime_api import ChunkData, ChunkedDecoder  # noqa: E402
 
 MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
 API_KEY = "bench-key"
@@ -75,33 +77,27 @@ def _read_stream(port: int, path: str, prompt: str, tokens: tuple[str, ...]) -> 
             buffer += data
         header_block, buffer = buffer.split(b"\r\n\r\n", 1)
         stream.status = int(header_block.split(b" ", 2)[1])
+        decoder = ChunkedDecoder()
         payload = bytearray()
-        arrived = time.monotonic()
+        data, arrived = buffer, time.monotonic()
         while True:
-            # Decode every complete chunk in the buffer, then read more.
-            while True:
-                line_end = buffer.find(b"\r\n")
-                if line_end < 0:
-                    break
-                size = int(buffer[:line_end].split(b";")[0], 16)
-                if size == 0:
-                    stream.complete = True
-                    stream.body = bytes(payload)
-                    return stream
-                if len(buffer) < line_end + 2 + size + 2:
-                    break
-                payload += buffer[line_end + 2 : line_end + 2 + size]
-                buffer = buffer[line_end + 2 + size + 2 :]
+            for event in decoder.feed(data):
+                if not isinstance(event, ChunkData):
+                    continue
+                payload += event.data
                 while len(stream.token_arrivals) < len(boundaries) and len(payload) >= boundaries[
                     len(stream.token_arrivals)
                 ]:
                     stream.token_arrivals.append(arrived)
+            if decoder.done:
+                stream.complete = True
+                break
             data = sock.recv(65536)
             arrived = time.monotonic()
             if not data:
-                stream.body = bytes(payload)
-                return stream
-            buffer += data
+                break
+        stream.body = bytes(payload)
+        return stream
 
 
 def _cpu_seconds(pid: int | str) -> float:
