@@ -128,15 +128,12 @@ class Relay:
             record.status = 204
             stream.start(204, preflight_headers(self.config.allowed_origins, parsed.origin))
             return
-        if isinstance(parsed, Rejection):
-            record.output_format = parsed.output_format
-            out = _Output(stream, parsed.output_format,
-                          cors_headers(self.config.allowed_origins, parsed.origin), record, self.clock)
-            out.error_response(parsed.status, parsed.code, parsed.message, parsed.extra_headers)
-            return
         record.output_format = parsed.output_format
         out = _Output(stream, parsed.output_format,
                       cors_headers(self.config.allowed_origins, parsed.origin), record, self.clock)
+        if isinstance(parsed, Rejection):
+            out.error_response(parsed.status, parsed.code, parsed.message, parsed.extra_headers)
+            return
         # remaining_ms() and clock() are read together so the monotonic deadline matches Lambda's.
         deadline = self.clock() + (context.remaining_ms() - self.config.deadline_margin_ms) / 1000
         try:
