@@ -22,7 +22,7 @@ import binascii
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 OutputFormat = Literal["text", "sse"]
@@ -299,14 +299,6 @@ def parse_event(event: object, limits: Limits) -> ModelRequest | Preflight | Rej
             request = _model_request(event, limits)
         except _Invalid as invalid:
             return Rejection(invalid.status, invalid.code, invalid.message, output_format, origin)
-        return ModelRequest(
-            messages=request.messages,
-            max_tokens=request.max_tokens,
-            system=request.system,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            output_format=output_format,
-            origin=origin,
-        )
+        return replace(request, output_format=output_format, origin=origin)
     except Exception:  # defensive: a parser bug must still produce a defined answer
         return Rejection(400, "invalid_request", "the request could not be parsed")
