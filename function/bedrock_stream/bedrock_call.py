@@ -56,8 +56,7 @@ class BedrockCall:
         self._lock = threading.Lock()
         self._stream: object | None = None
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="bedrock-reader", daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._run, name="bedrock-reader", daemon=True).start()
 
     def _run(self) -> None:
         try:
@@ -88,7 +87,3 @@ class BedrockCall:
             stream = self._stream
         if stream is not None:
             abort_stream(stream)
-
-    def join(self, timeout: float) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
