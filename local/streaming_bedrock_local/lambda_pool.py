@@ -43,11 +43,11 @@ from streaming_bedrock_api.packaging import HANDLER, WRAPPER_NAME, build_functio
 
 from streaming_bedrock_local import runtime_api
 from streaming_bedrock_local.invocation import Chunk, Finished, InvocationEvent, InvokeFailed
+from streaming_bedrock_local.proxy_event import LOCAL_ACCOUNT_ID
 
 log = logging.getLogger("streaming_bedrock_local.lambda_pool")
 
 DEFAULT_FUNCTION_NAME = "streaming-bedrock-api-local"
-LOCAL_ACCOUNT_ID = "000000000000"
 # A worker that dies sooner than this after start is restarted with a growing delay (broken code, not bad luck).
 _QUICK_DEATH_S = 2.0
 _MAX_BACKOFF_S = 10.0
