@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streaming_bedrock_api.packaging import build_function_zip, unpack_function_zip
+from streaming_bedrock_api.packaging import HANDLER, WRAPPER_NAME, build_function_zip, unpack_function_zip
 from streaming_bedrock_api.settings import function_environment, resolve_settings
 from streaming_bedrock_local.bedrock_standin import BedrockStandin, StandinAnswer, StandinRecord, standin_answer
 from streaming_bedrock_local.runtime_api import Chunk, Invocation, InvocationResult, RuntimeAPIServer
@@ -41,11 +41,11 @@ def lambda_environment(
     env = function_environment(settings)
     env.update(
         {
-            "AWS_LAMBDA_EXEC_WRAPPER": str(task_root / "exec-wrapper"),
+            "AWS_LAMBDA_EXEC_WRAPPER": str(task_root / WRAPPER_NAME),
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "LAMBDA_TASK_ROOT": str(task_root),
             "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
-            "_HANDLER": "bedrock_stream.handler.handle",
+            "_HANDLER": HANDLER,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "AKIDLOCALFUNCTION",
@@ -95,7 +95,7 @@ class FunctionProcess:
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.started_at = time.monotonic()
             self.proc = subprocess.Popen(
-                [str(self.task_root / "exec-wrapper"), sys.executable],
+                [str(self.task_root / WRAPPER_NAME), sys.executable],
                 env=self.env,
                 cwd=self.task_root,
                 stdout=out,
@@ -350,6 +350,6 @@ def build_task_root(base: Path) -> Path:
     """Build the deployment zip with the component's packaging code and unpack it like Lambda does."""
     zip_path = build_function_zip(dest_dir=base / "dist")
     root = unpack_function_zip(zip_path, base / "task")
-    if not os.access(root / "exec-wrapper", os.X_OK):
+    if not os.access(root / WRAPPER_NAME, os.X_OK):
         raise AssertionError("the zip must carry the exec wrapper as executable (mode 0755)")
     return root
