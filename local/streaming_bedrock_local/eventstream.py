@@ -57,18 +57,8 @@ class EventStreamMessage:
     payload: bytes
 
     @property
-    def message_type(self) -> str | None:
-        value = self.headers.get(":message-type")
-        return value if isinstance(value, str) else None
-
-    @property
     def event_type(self) -> str | None:
         value = self.headers.get(":event-type")
-        return value if isinstance(value, str) else None
-
-    @property
-    def exception_type(self) -> str | None:
-        value = self.headers.get(":exception-type")
         return value if isinstance(value, str) else None
 
     def json(self) -> Any:
