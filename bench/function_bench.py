@@ -20,12 +20,13 @@ Figures are printed, never asserted: they depend on the machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shutil
 import statistics
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +70,23 @@ def first_payload_at(result: InvocationResult) -> float:
     return chunks[0].received_at
 
 
+@contextlib.contextmanager
+def fresh_worker(
+    harness: Harness, worker: str, overrides: Mapping[str, str] | None = None, task_root: Path | None = None
+) -> Iterator[FunctionProcess]:
+    """A new function process polling its own Runtime API endpoint; stopped (and the endpoint closed) after."""
+    root = task_root or harness.task_root
+    address = harness.api.open_endpoint(worker)
+    merged = {**harness.env_overrides, **(overrides or {})}
+    env = lambda_environment(root, address, harness.standin.endpoint_url, merged)
+    process = FunctionProcess(root, env, harness.log_dir).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        harness.api.close_endpoint(worker)
+
+
 def measure_cold(harness: Harness, runs: int) -> tuple[list[float], list[float]]:
     """Start a fresh worker per run on its own endpoint; returns (init ms, first-invocation first byte ms)."""
     inits: list[float] = []
@@ -76,18 +94,12 @@ def measure_cold(harness: Harness, runs: int) -> tuple[list[float], list[float]]
     harness.standin.answer_tokens = 5
     for run in range(runs):
         worker = f"cold-{run}"
-        address = harness.api.open_endpoint(worker)
-        env = lambda_environment(harness.task_root, address, harness.standin.endpoint_url, harness.env_overrides)
-        process = FunctionProcess(harness.task_root, env, harness.log_dir).start()
-        try:
+        with fresh_worker(harness, worker) as process:
             first_poll = harness.api.wait_for_poll(worker, timeout=30)
             inits.append((first_poll - process.started_at) * 1000)
             result = harness.api.invoke(prompt_event(f"cold {run}")).wait(30)
             assert result.handed_out_at is not None
             first_bytes.append((first_payload_at(result) - result.handed_out_at) * 1000)
-        finally:
-            process.stop()
-            harness.api.close_endpoint(worker)
     return inits, first_bytes
 
 
@@ -103,15 +115,8 @@ def measure_baseline(harness: Harness, runs: int) -> list[float]:
     inits: list[float] = []
     for run in range(runs):
         worker = f"noop-{run}"
-        address = harness.api.open_endpoint(worker)
-        overrides = dict(harness.env_overrides, _HANDLER="noop_handler.handle")
-        env = lambda_environment(root, address, harness.standin.endpoint_url, overrides)
-        process = FunctionProcess(root, env, harness.log_dir).start()
-        try:
+        with fresh_worker(harness, worker, {"_HANDLER": "noop_handler.handle"}, root) as process:
             inits.append((harness.api.wait_for_poll(worker, timeout=30) - process.started_at) * 1000)
-        finally:
-            process.stop()
-            harness.api.close_endpoint(worker)
     return inits
 
 
@@ -160,16 +165,9 @@ def measure_relay(harness: Harness, deltas: int, pace_s: float) -> tuple[list[fl
 def import_profile(harness: Harness, top: int) -> list[tuple[float, str]]:
     """Cumulative import times (ms) of top-level imports during one cold start (PYTHONPROFILEIMPORTTIME)."""
     worker = "importtime"
-    address = harness.api.open_endpoint(worker)
-    overrides = dict(harness.env_overrides, PYTHONPROFILEIMPORTTIME="1")
-    env = lambda_environment(harness.task_root, address, harness.standin.endpoint_url, overrides)
-    process = FunctionProcess(harness.task_root, env, harness.log_dir).start()
-    try:
+    with fresh_worker(harness, worker, {"PYTHONPROFILEIMPORTTIME": "1"}) as process:
         harness.api.wait_for_poll(worker, timeout=30)
         harness.api.invoke(prompt_event("importtime")).wait(30)  # the background client build finishes too
-    finally:
-        process.stop()
-        harness.api.close_endpoint(worker)
     rows: list[tuple[float, str]] = []
     pattern = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
     for line in process.stderr_path.read_text().splitlines():
