@@ -34,7 +34,7 @@ for entry in (ROOT, ROOT / "components", ROOT / "local", ROOT / "function"):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-from streaming_bedrock_local.runtime_api import InvocationResult  # noqa: E402
+from streaming_bedrock_local.runtime_invocation import InvocationResult  # noqa: E402
 
 from tests.function.fn_integration_harness import (  # noqa: E402
     FunctionProcess,

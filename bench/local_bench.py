@@ -35,9 +35,9 @@ sys.path[:0] = [str(REPO / "components"), str(REPO / "local")]
 
 from streaming_bedrock_api.settings import function_environment, resolve_settings  # noqa: E402
 from streaming_bedrock_local.bedrock_standin import BedrockStandin, StandinRecord, standin_answer  # noqa: E402
+from streaming_bedrock_local.chunked import ChunkData, ChunkedDecoder  # noqa: E402
 from streaming_bedrock_local.gateway import GatewayOptions, start_gateway  # noqa: E402
 from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions  # noqa: E402
-from streaming_bedrock_local.runtime_api import ChunkData, ChunkedDecoder  # noqa: E402
 
 MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
 API_KEY = "bench-key"

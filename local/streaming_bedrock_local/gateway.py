@@ -31,6 +31,7 @@ from typing import Any
 
 from streaming_bedrock_api.settings import Settings
 
+from streaming_bedrock_local.chunked import ChunkData, ChunkedDecoder, ChunkedError
 from streaming_bedrock_local.invocation import Chunk, Finished, FunctionInvoker, Invocation
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 from streaming_bedrock_local.metadata import InvalidMetadata, Metadata, MetadataParser
@@ -42,7 +43,6 @@ from streaming_bedrock_local.routing import (
     response_headers,
     route,
 )
-from streaming_bedrock_local.runtime_api import ChunkData, ChunkedDecoder, ChunkedError
 
 log = logging.getLogger("streaming_bedrock_local.gateway")
 

@@ -42,6 +42,7 @@ from typing import IO, Any
 from streaming_bedrock_api.packaging import HANDLER, WRAPPER_NAME, build_function_zip, unpack_function_zip
 
 from streaming_bedrock_local import runtime_api
+from streaming_bedrock_local import runtime_invocation as runtime
 from streaming_bedrock_local.invocation import Chunk, Finished, InvocationEvent, InvokeFailed
 from streaming_bedrock_local.proxy_event import LOCAL_ACCOUNT_ID
 
@@ -87,7 +88,7 @@ class PoolOptions:
 class PoolInvocation:
     """What the gateway holds for one invocation: its event queue and a cancel switch."""
 
-    def __init__(self, runtime_invocation: runtime_api.Invocation | None) -> None:
+    def __init__(self, runtime_invocation: runtime.Invocation | None) -> None:
         self.runtime_invocation = runtime_invocation
         self._events: queue.SimpleQueue[InvocationEvent] = queue.SimpleQueue()
         self.cancel_reason: str | None = None
@@ -109,7 +110,7 @@ class PoolInvocation:
         self._events.put(event)
 
 
-def terminal_event(result: runtime_api.InvocationResult) -> Finished | InvokeFailed:
+def terminal_event(result: runtime.InvocationResult) -> Finished | InvokeFailed:
     """The gateway's view of how a runtime invocation ended (pure)."""
     if result.mode in ("streaming", "buffered"):
         if result.complete:
@@ -337,7 +338,7 @@ class LambdaPool:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
 
-    def _on_timeout(self, invocation: runtime_api.Invocation) -> None:
+    def _on_timeout(self, invocation: runtime.Invocation) -> None:
         # Lambda ends the execution environment of a timed-out invocation; the watcher starts a new one.
         worker = self._workers.get(invocation.worker or "")
         if worker is not None:
@@ -347,7 +348,7 @@ class LambdaPool:
             if process is not None and process.poll() is None:
                 process.kill()
 
-    def _on_init_error(self, error: runtime_api.InitError) -> None:
+    def _on_init_error(self, error: runtime.InitError) -> None:
         log.error("%s failed to initialise: %s", error.worker, error.error_type or error.error)
         # The init error answers the oldest waiting invocation, as on Lambda.
         with self._lock:

@@ -23,7 +23,8 @@ from typing import Any
 from streaming_bedrock_api.packaging import HANDLER, WRAPPER_NAME, build_function_zip, unpack_function_zip
 from streaming_bedrock_api.settings import function_environment, resolve_settings
 from streaming_bedrock_local.bedrock_standin import BedrockStandin, StandinAnswer, StandinRecord, standin_answer
-from streaming_bedrock_local.runtime_api import Chunk, Invocation, InvocationResult, RuntimeAPIServer
+from streaming_bedrock_local.runtime_api import RuntimeAPIServer
+from streaming_bedrock_local.runtime_invocation import Chunk, Invocation, InvocationResult
 
 MODEL_ID = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
 REGION = "ap-northeast-1"

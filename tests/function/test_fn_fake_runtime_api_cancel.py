@@ -10,7 +10,7 @@ import socket
 from collections.abc import Callable
 
 import pytest
-from streaming_bedrock_local.runtime_api import Invocation
+from streaming_bedrock_local.runtime_invocation import Invocation
 
 
 def _finished_invocation_holding(sock: socket.socket) -> Invocation:

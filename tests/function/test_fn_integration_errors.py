@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streaming_bedrock_local.bedrock_standin import BeforeStreamFault, MidStreamFault
-from streaming_bedrock_local.runtime_api import decode_error_trailers
+from streaming_bedrock_local.runtime_invocation import decode_error_trailers
 
 from tests.function.fn_integration_harness import (
     MAX_TOKENS_CAP,

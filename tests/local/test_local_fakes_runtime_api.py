@@ -14,15 +14,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from streaming_bedrock_local.runtime_api import (
-    BodyEnd,
-    ChunkData,
-    ChunkedDecoder,
-    ChunkedError,
-    Invocation,
-    RuntimeAPIServer,
-    decode_error_trailers,
-)
+from streaming_bedrock_local.chunked import BodyEnd, ChunkData, ChunkedDecoder, ChunkedError
+from streaming_bedrock_local.runtime_api import RuntimeAPIServer
+from streaming_bedrock_local.runtime_invocation import Invocation, decode_error_trailers
 
 PREFIX = "/2018-06-01/runtime"
 

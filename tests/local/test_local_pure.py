@@ -19,7 +19,7 @@ from streaming_bedrock_local.metadata import (
 )
 from streaming_bedrock_local.proxy_event import ProxyRequest, build_event
 from streaming_bedrock_local.routing import GatewayReply, Invoke, response_headers, route
-from streaming_bedrock_local.runtime_api import InvocationResult
+from streaming_bedrock_local.runtime_invocation import InvocationResult
 from streaming_bedrock_local.stack_config import StackConfigError, load_stack_config
 
 MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from streaming_bedrock_local.bedrock_standin import BeforeStreamFault, MidStreamFault, RequestPlan
-from streaming_bedrock_local.runtime_api import ChunkData, ChunkedDecoder
+from streaming_bedrock_local.chunked import ChunkData, ChunkedDecoder
 
 from .conftest import (
     APP_ORIGIN,
