@@ -1,7 +1,7 @@
 """Entry point of the CrossGuard pack: ``pulumi preview --policy-pack policy``.
 
 Only builds the pack (``PolicyPack`` starts the analyzer's gRPC server and blocks); the rules live in
-``streaming_policies`` so tests can import them without starting a server.
+the ``streaming_policies`` package so tests can import them without starting a server.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
