@@ -8,13 +8,14 @@ It is usable from Python directly and, through ``components/__main__.py``, from 
 # No ``from __future__ import annotations``: the provider's schema analyzer reads these annotations at runtime.
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
 from .api import create_api
 from .function import create_function, stack_context
-from .settings import SETTING_NAMES, Settings, SettingsError, resolve_settings
+from .settings import SETTING_NAMES, Settings, SettingsError, check_region, resolve_settings
 
 TYPE_TOKEN = "streaming-bedrock-api:index:StreamingBedrockApi"
 OUTPUT_NAMES = (
@@ -101,6 +102,11 @@ def settings_from_args(args: Mapping[str, Any] | None) -> Settings:
     return resolve_settings({name: _plain(name, values.get(name)) for name in SETTING_NAMES if name in values})
 
 
+def _checked_region(settings: Settings, region: str) -> str:
+    check_region(settings, region)
+    return region
+
+
 def curl_command(url: str, settings: Settings, region: str, api_key: str | None) -> str:
     """A ready ``curl --no-buffer`` call of the endpoint for the configured auth mode."""
     parts = [f"curl --no-buffer -X POST '{url}'", "-H 'content-type: application/json'"]
@@ -148,6 +154,8 @@ class StreamingBedrockApi(pulumi.ComponentResource):
         self.settings = settings
 
         context = stack_context(self)
+        # The region is known at preview (a provider invoke): a 'jp.' profile in us-east-1 fails here, not later.
+        context = replace(context, region=context.region.apply(lambda region: _checked_region(settings, region)))
         functions = create_function(name, settings, context, self)
         api = create_api(name, settings, functions.function, self)
 

@@ -12,14 +12,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .regions import region_mismatch
+
 AUTH_MODES = ("api_key", "iam", "cognito", "none")
 # PRIVATE would stream too, but needs VPC endpoint ids and a resource policy that the component does not take.
 ENDPOINT_TYPES = ("REGIONAL",)
 ARCHITECTURES = ("arm64", "x86_64")
 MAX_INTEGRATION_TIMEOUT_MS = 900_000
 MAX_LAMBDA_TIMEOUT_S = 900
-# API Gateway's own payload limit; a larger request never reaches the function.
-MAX_REQUEST_BYTES_LIMIT = 10 * 1024 * 1024
+# API Gateway accepts request bodies up to 10 MB, but it hands them to Lambda inside the proxy event, and a
+# synchronous invocation (Invoke / InvokeWithResponseStream) carries at most 6 MB = 6,291,456 bytes (Lambda quotas
+# page, "Invocation payload (request and response)"). Inside the event the body is a JSON string: a text body's
+# quotes, backslashes and newlines are escaped there (each byte can become two: a valid JSON body of only '"',
+# '\\' and newlines doubles), and a binary body is base64 (4/3). Headers (up to 10 KB, present twice: headers and
+# multiValueHeaders) and requestContext add the rest, for which EVENT_OVERHEAD_BYTES leaves ample room. So the
+# largest body that always arrives is (6 MB - overhead) / 2; a larger setting would promise bodies that fail at
+# Lambda after API Gateway accepted them. The local gateway enforces LAMBDA_INVOKE_PAYLOAD_BYTES on the event.
+API_GATEWAY_PAYLOAD_BYTES = 10 * 1024 * 1024
+LAMBDA_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
+EVENT_OVERHEAD_BYTES = 128 * 1024
+MAX_REQUEST_BYTES_LIMIT = (LAMBDA_INVOKE_PAYLOAD_BYTES - EVENT_OVERHEAD_BYTES) // 2
 # Values CloudWatch Logs accepts for retentionInDays.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -170,6 +182,28 @@ def _origins(value: Any) -> tuple[str, ...]:
     return origins
 
 
+def _max_request_bytes(value: Any) -> int:
+    number = _int("max_request_bytes", value, 1, API_GATEWAY_PAYLOAD_BYTES)
+    if number > MAX_REQUEST_BYTES_LIMIT:
+        raise SettingsError(
+            "max_request_bytes",
+            f"{number} is more than can reach the function: a synchronous Lambda invocation carries at most "
+            f"{LAMBDA_INVOKE_PAYLOAD_BYTES} bytes, and the proxy event holds the body JSON-escaped (up to twice "
+            f"its size) plus headers, so the largest body that always fits is {MAX_REQUEST_BYTES_LIMIT} bytes",
+        )
+    return number
+
+
+def check_region(settings: Settings, region: str) -> None:
+    """Raise SettingsError when an inference-profile prefix cannot be called from the stack's ``region``
+    (e.g. 'jp.' from us-east-1); see :mod:`regions` for the source-region lists and their sources."""
+    for argument, ids in (("model_id", (settings.model_id,)), ("additional_model_ids", settings.additional_model_ids)):
+        for model_id in ids:
+            problem = region_mismatch(model_id, region)
+            if problem is not None:
+                raise SettingsError(argument, problem)
+
+
 def resolve_settings(values: Mapping[str, Any]) -> Settings:
     """Validate snake_case ``values`` (missing or ``None`` means the default) and return :class:`Settings`."""
     unknown = sorted(set(values) - set(SETTING_NAMES))
@@ -260,7 +294,7 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
         integration_timeout_ms=integration_timeout_ms,
         log_retention_days=retention,
         max_tokens=_int("max_tokens", get("max_tokens"), 1, 128_000),
-        max_request_bytes=_int("max_request_bytes", get("max_request_bytes"), 1, MAX_REQUEST_BYTES_LIMIT),
+        max_request_bytes=_max_request_bytes(get("max_request_bytes")),
         # Below API Gateway's 5-minute idle timeout, or the heartbeat would not keep the stream alive.
         heartbeat_seconds=_float("heartbeat_seconds", get("heartbeat_seconds"), 0.5, 240.0),
         deadline_margin_ms=deadline_margin_ms,

@@ -14,6 +14,23 @@ from typing import Any
 
 RETRY_AFTER_SECONDS = 2
 
+# Every stopReason ConverseStream documents (StopReason in the Bedrock API reference,
+# https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_MessageStopEvent.html). Informational only:
+# the relay passes any non-empty string through unchanged, so a reason AWS adds later reaches the client too.
+KNOWN_STOP_REASONS = (
+    "end_turn",
+    "tool_use",
+    "max_tokens",
+    "stop_sequence",
+    "guardrail_intervened",
+    "content_filtered",
+    "malformed_model_output",
+    "malformed_tool_use",
+    "model_context_window_exceeded",
+)
+# A messageStop whose stopReason is missing or not a string: the stream still ended, but Bedrock did not say why.
+UNKNOWN_STOP_REASON = "unknown"
+
 
 @dataclass(frozen=True)
 class TextDelta:
@@ -64,7 +81,8 @@ def map_stream_event(event: Mapping[str, Any]) -> OutputEvent | None:
     stop = event.get("messageStop")
     if isinstance(stop, Mapping):
         reason = stop.get("stopReason")
-        return Stop(reason if isinstance(reason, str) and reason else "unknown")
+        # Pass every reason through verbatim (known or not); only a missing/non-string one becomes "unknown".
+        return Stop(reason if isinstance(reason, str) and reason.strip() else UNKNOWN_STOP_REASON)
     metadata = event.get("metadata")
     if isinstance(metadata, Mapping):
         usage = metadata.get("usage")
@@ -75,6 +93,20 @@ def map_stream_event(event: Mapping[str, Any]) -> OutputEvent | None:
             return Usage(input_tokens, output_tokens, _count(total) if total is not None else
                          input_tokens + output_tokens)
     return None
+
+
+def access_denied_message(model_id: str) -> str:
+    """What to fix when Bedrock answers AccessDeniedException. The console's "Model access" page is retired:
+    serverless models are enabled by default, Anthropic models need the one-time first-time-use form, and the
+    first call of a third-party model starts an AWS Marketplace subscription, which fails with AccessDenied
+    when the caller lacks aws-marketplace:Subscribe/ViewSubscriptions (Bedrock user guide, "Access Amazon
+    Bedrock foundation models", https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html)."""
+    return (
+        f"the function's role may not invoke model '{model_id}': allow bedrock:InvokeModelWithResponseStream on "
+        "the model or inference profile (and its foundation models in every destination region); for an "
+        "Anthropic model submit the first-time-use form once per account; then invoke the model once from an "
+        "admin principal (console playground or CLI) so the AWS Marketplace subscription is created"
+    )
 
 
 def _normalise(code: str) -> str:
@@ -95,9 +127,7 @@ def classify_error_code(code: str, message: str, model_id: str) -> Failure:
                        False, None, code)
     if key == "accessdenied":
         return Failure(502, "bedrock_access_denied",
-                       f"the function's role may not invoke model '{model_id}': allow "
-                       "bedrock:InvokeModelWithResponseStream on the model or inference profile (and its "
-                       "foundation models) and enable model access in the Bedrock console", False, None, code)
+                       access_denied_message(model_id), False, None, code)
     if key == "resourcenotfound":
         return Failure(502, "model_not_found",
                        f"model '{model_id}' was not found: check BEDROCK_MODEL_ID, the region, and whether "

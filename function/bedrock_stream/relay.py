@@ -20,6 +20,7 @@ from bedrock_stream.bedrock_events import Failure, Stop, TextDelta, Usage, class
 from bedrock_stream.config import FunctionConfig
 from bedrock_stream.contract import ClientDisconnected, InvocationContext, ResponseStream
 from bedrock_stream.cors import cors_headers, preflight_headers
+from bedrock_stream.model_rules import temperature_and_top_p_exclusive
 from bedrock_stream.observability import InvocationRecord, emf_line, log_line
 from bedrock_stream.request import Limits, ModelRequest, OutputFormat, Preflight, Rejection, parse_event
 
@@ -107,7 +108,8 @@ class Relay:
         self.get_client = get_client
         self.emit = emit
         self.clock = clock
-        self.limits = Limits(config.max_request_bytes, config.max_tokens_cap)
+        self.limits = Limits(config.max_request_bytes, config.max_tokens_cap,
+                             temperature_and_top_p_exclusive(config.model_id))
 
     def __call__(self, event: object, context: InvocationContext, stream: ResponseStream) -> None:
         started_at = self.clock()

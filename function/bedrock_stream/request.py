@@ -4,12 +4,14 @@ Accepted bodies (JSON object, UTF-8, optionally base64-encoded by API Gateway)::
 
     {"prompt": "..."}
     {"messages": [{"role": "user", "content": "..."}, ...], "system": "...",
-     "max_tokens": 512, "temperature": 0.5, "top_p": 0.9}
+     "max_tokens": 512, "temperature": 0.5}
 
 ``prompt`` and ``messages`` are mutually exclusive; the optional fields apply to both. ``content`` is a string
 or a list of ``{"text": "..."}`` blocks. Roles alternate and start with ``user``. Unknown fields are rejected
 so typos do not pass silently. Every problem is **400** with its own ``code`` (a decoded body larger than
 ``MAX_REQUEST_BYTES`` is ``payload_too_large``). ``max_tokens`` defaults to ``MAX_TOKENS_CAP`` and may not exceed it.
+``temperature`` together with ``top_p`` is ``conflicting_parameters`` when the configured model refuses the pair
+(:func:`bedrock_stream.model_rules.temperature_and_top_p_exclusive`), so such a request never reaches Bedrock.
 
 The output format comes from the ``Accept`` header: ``text/event-stream`` selects SSE, anything else plain
 text.
@@ -36,6 +38,8 @@ MAX_MESSAGES = 200
 class Limits:
     max_request_bytes: int
     max_tokens_cap: int
+    # The configured model refuses temperature and top_p together (decided once from the model id).
+    exclusive_sampling: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,12 +275,19 @@ def _model_request(event: Mapping[str, Any], limits: Limits) -> ModelRequest:
     system = None
     if document.get("system") is not None:
         system = _text(document["system"], "system")
+    temperature = _unit_interval(document, "temperature")
+    top_p = _unit_interval(document, "top_p")
+    if limits.exclusive_sampling and temperature is not None and top_p is not None:
+        raise _Invalid(
+            "conflicting_parameters",
+            "'temperature' and 'top_p' cannot both be set for the configured model: send only one of them",
+        )
     return ModelRequest(
         messages=messages,
         max_tokens=_max_tokens(document, limits.max_tokens_cap),
         system=system,
-        temperature=_unit_interval(document, "temperature"),
-        top_p=_unit_interval(document, "top_p"),
+        temperature=temperature,
+        top_p=top_p,
     )
 
 

@@ -59,3 +59,15 @@ def test_outputs_of_other_resources_are_refused_as_arguments() -> None:
     assert caught.value.argument == "path"
     assert "known at preview time" in str(caught.value)
     assert not mocks.new_resources
+
+
+def test_a_profile_prefix_that_does_not_fit_the_stack_region_fails_naming_both() -> None:
+    # The mocks answer getRegion with us-east-1; the 'jp.' profile exists only in Japanese source regions.
+    with pytest.raises(Exception, match=r"model_id: 'jp\.anthropic.*'us-east-1'.*'us\.anthropic.*'global\."):
+        run_component({"model_id": MODEL, "auth": "none"}, mocks=RecordingMocks(region="us-east-1"))
+
+
+def test_a_profile_prefix_that_fits_the_stack_region_deploys() -> None:
+    run = run_component({"model_id": MODEL.replace("jp.", "us.", 1), "auth": "none"},
+                        mocks=RecordingMocks(region="us-east-1"))
+    assert run.outputs["url"].startswith("https://")

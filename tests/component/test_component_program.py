@@ -73,7 +73,7 @@ def test_dev_stack_reproduces_the_reference_setup() -> None:
 def test_typed_config_reaches_the_component() -> None:
     run = _run_program(
         {
-            "modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "modelId": "global.anthropic.claude-haiku-4-5-20251001-v1:0",
             "auth": "none",
             "path": "chat",
             "allowedOrigins": ["https://app.example.com", "http://localhost:5173"],

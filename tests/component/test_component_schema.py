@@ -155,7 +155,7 @@ def test_construct_through_the_provider_maps_camel_case_inputs_to_the_component(
             "polyglot",
             TYPE_TOKEN,
             {
-                "modelId": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                "modelId": "jp.anthropic.claude-haiku-4-5-20251001-v1:0",
                 "auth": "iam",
                 "path": "chat",
                 "allowedOrigins": ["https://app.example.com"],
@@ -167,7 +167,7 @@ def test_construct_through_the_provider_maps_camel_case_inputs_to_the_component(
 
     run = run_program(build)
     settings = run.component.settings
-    assert settings.model_id == "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert settings.model_id == "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
     assert (settings.auth, settings.path, settings.timeout_seconds) == ("iam", "chat", 300)
     assert settings.allowed_origins == ("https://app.example.com",)
     assert set(state) == OUTPUTS

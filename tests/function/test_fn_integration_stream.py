@@ -72,7 +72,6 @@ def test_max_tokens_and_messages_form(fn: Harness) -> None:
         "system": "be terse",
         "max_tokens": 5,
         "temperature": 0.2,
-        "top_p": 0.9,
     }
     response = fn.call(proxy_event(json.dumps(body), headers={"Accept": "text/event-stream"}))
     answer = expected_answer("second question", max_tokens=5)
@@ -82,7 +81,7 @@ def test_max_tokens_and_messages_form(fn: Harness) -> None:
     [record] = fn.model_calls(1)
     assert record.request is not None
     assert record.request["system"] == [{"text": "be terse"}]
-    assert record.request["inferenceConfig"] == {"maxTokens": 5, "temperature": 0.2, "topP": 0.9}
+    assert record.request["inferenceConfig"] == {"maxTokens": 5, "temperature": 0.2}
     assert [m["role"] for m in record.request["messages"]] == ["user", "assistant", "user"]
 
 
