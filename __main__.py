@@ -4,6 +4,7 @@ from typing import Any
 
 import pulumi
 from streaming_bedrock_api import StreamingBedrockApi, StreamingBedrockApiArgs
+from streaming_bedrock_api.client_specs import client_args
 from streaming_bedrock_api.component import OUTPUT_NAMES
 from streaming_bedrock_api.settings import SettingsError, settings_from_config
 
@@ -33,6 +34,8 @@ def read_config(config: pulumi.Config) -> dict[str, Any]:
         "quotaLimitPerDay": config.get_int("quotaLimitPerDay"),
         "tracing": config.get_bool("tracing"),
         "reservedConcurrency": config.get_int("reservedConcurrency"),
+        # Objects: Pulumi.yaml cannot type them (pulumi/pulumi#11321), the settings validate them.
+        "clients": config.get_object("clients"),
     }
     return {key: value for key, value in values.items() if value is not None}
 
@@ -41,6 +44,7 @@ def component_args(config: pulumi.Config) -> StreamingBedrockApiArgs:
     """Validate the config (errors name the stack-file key) and turn it into component arguments."""
     settings = settings_from_config(read_config(config))
     args = {name: list(value) if isinstance(value, tuple) else value for name, value in vars(settings).items()}
+    args["clients"] = [client_args(spec) for spec in settings.clients]
     return args  # type: ignore[return-value]
 
 

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import api_config
+from .clients import ClientKey, create_usage_plans
 from .settings import Settings
 
 AUTH_TAG = "streaming-bedrock-api:auth"
@@ -104,42 +105,15 @@ def _gateway_responses(
     ]
 
 
-def _api_key_access(
-    name: str,
-    settings: Settings,
-    rest_api: aws.apigateway.RestApi,
-    stage: aws.apigateway.Stage,
-    opts: pulumi.ResourceOptions,
-) -> aws.apigateway.ApiKey:
-    """API key + usage plan (throttle and daily quota) bound to the stage."""
-    key = aws.apigateway.ApiKey(
-        f"{name}-key",
-        enabled=True,
-        description="StreamingBedrockApi client key",
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["value"])),
-    )
-    plan = aws.apigateway.UsagePlan(
-        f"{name}-usage-plan",
-        api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=rest_api.id, stage=stage.stage_name)],
-        throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
-            rate_limit=settings.throttle_rate_limit, burst_limit=settings.throttle_burst_limit
-        ),
-        quota_settings=aws.apigateway.UsagePlanQuotaSettingsArgs(limit=settings.quota_limit_per_day, period="DAY"),
-        opts=opts,
-    )
-    aws.apigateway.UsagePlanKey(
-        f"{name}-usage-plan-key", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id, opts=opts
-    )
-    return key
-
-
 def create_api(
     name: str,
     settings: Settings,
     function: aws.lambda_.Function,
     parent: pulumi.Resource,
+    keys: list[ClientKey] | None = None,
 ) -> ApiResources:
-    """Create the REST API around ``function`` and deploy it to the configured stage."""
+    """Create the REST API around ``function`` and deploy it to the configured stage; ``keys`` (auth 'api_key',
+    from :func:`clients.create_keys`) get their usage plans on that stage."""
     opts = pulumi.ResourceOptions(parent=parent)
     rest_api = aws.apigateway.RestApi(
         f"{name}-api",
@@ -222,5 +196,7 @@ def create_api(
         ),
         opts=opts,
     )
-    api_key = _api_key_access(name, settings, rest_api, stage, opts) if settings.auth == "api_key" else None
+    create_usage_plans(list(keys or []), rest_api, stage, parent)
+    # The single default key (no named clients) is the api_key output.
+    api_key = keys[0].key if keys and not settings.clients else None
     return ApiResources(rest_api=rest_api, stage=stage, api_key=api_key)

@@ -13,6 +13,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from . import clients
 from .api import create_api
 from .function import create_function, stack_context
 from .settings import SETTING_NAMES, Settings, SettingsError, check_region, resolve_settings
@@ -28,8 +29,23 @@ OUTPUT_NAMES = (
     "log_group_name",
     "api_key",
     "curl_command",
+    "client_api_keys",
+    "client_api_key_ids",
 )
 SAMPLE_BODY = '{"prompt":"Write a haiku about streaming."}'
+
+
+class ClientArgs(TypedDict):
+    """One named API client: its own API key and usage plan. Limits left out are the stack's."""
+
+    name: str
+    """Client name (1-64 letters, digits, '.', '_', '-'): names its resources, metrics and Bedrock requestMetadata."""
+    rate_limit: NotRequired[float]
+    """Steady-state requests per second of this client's key (default: throttle_rate_limit)."""
+    burst_limit: NotRequired[int]
+    """Burst of this client's key (default: throttle_burst_limit)."""
+    quota_per_day: NotRequired[int]
+    """Requests per day of this client's key (default: quota_limit_per_day)."""
 
 
 class StreamingBedrockApiArgs(TypedDict):
@@ -80,6 +96,8 @@ class StreamingBedrockApiArgs(TypedDict):
     """Enable X-Ray tracing on the stage and the function (default false)."""
     reserved_concurrency: NotRequired[pulumi.Input[int]]
     """Reserved concurrent executions of the function (default: unreserved)."""
+    clients: NotRequired[list[ClientArgs]]
+    """Named API clients (auth 'api_key'), each with its own key and usage plan; default: one unnamed key."""
 
 
 def _plain(argument: str, value: Any) -> Any:
@@ -144,6 +162,10 @@ class StreamingBedrockApi(pulumi.ComponentResource):
     """The API key value (secret) with auth 'api_key'; otherwise null."""
     curl_command: pulumi.Output[str]
     """A curl --no-buffer command that calls the endpoint (secret when it contains the API key)."""
+    client_api_keys: pulumi.Output[dict[str, str]]
+    """Client name -> API key value (secret); the single key is 'default' without clients; empty without keys."""
+    client_api_key_ids: pulumi.Output[dict[str, str]]
+    """Client name -> API key id (what the function and access logs see as apiKeyId)."""
 
     def __init__(
         self, name: str, args: StreamingBedrockApiArgs, opts: pulumi.ResourceOptions | None = None
@@ -156,8 +178,11 @@ class StreamingBedrockApi(pulumi.ComponentResource):
         context = stack_context(self)
         # The region is known at preview (a provider invoke): a 'jp.' profile in us-east-1 fails here, not later.
         context = replace(context, region=context.region.apply(lambda region: _checked_region(settings, region)))
-        functions = create_function(name, settings, context, self)
-        api = create_api(name, settings, functions.function, self)
+        # Keys first: the function meters by their ids, which exist only once the keys do.
+        keys = clients.create_keys(name, settings, self)
+        environment = {clients.KEY_IDS_ENV: clients.key_ids_json(keys)} if keys else None
+        functions = create_function(name, settings, context, self, environment)
+        api = create_api(name, settings, functions.function, self, keys)
 
         self.url = api.stage.invoke_url.apply(lambda base: f"{base.rstrip('/')}/{settings.path}")
         self.api_id = api.rest_api.id
@@ -170,8 +195,15 @@ class StreamingBedrockApi(pulumi.ComponentResource):
             self.api_key = pulumi.Output.secret(api.api_key.value)
         else:
             self.api_key = pulumi.Output.from_input(None)
+        self.client_api_keys = clients.key_values(keys)
+        self.client_api_key_ids = clients.key_ids(keys)
+        # With named clients the command uses the first client's key.
+        sample_key: pulumi.Output[str | None] = self.api_key
+        if keys and settings.clients:
+            first_key: pulumi.Output[str] = pulumi.Output.secret(keys[0].key.value)
+            sample_key = first_key.apply(lambda value: value)
         # Output.all keeps the secret flag of the key, so the command is a secret exactly when it holds the key.
-        self.curl_command = pulumi.Output.all(self.url, context.region, self.api_key).apply(
+        self.curl_command = pulumi.Output.all(self.url, context.region, sample_key).apply(
             lambda values: curl_command(values[0], settings, values[1], values[2])
         )
 

@@ -7,6 +7,7 @@ Runtime API loop, which streams. Its code is the deterministic zip from :mod:`pa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -54,8 +55,11 @@ def create_function(
     settings: Settings,
     context: StackContext,
     parent: pulumi.Resource,
+    extra_environment: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> FunctionResources:
-    """Create the role (trust + own log group + Bedrock), the log group and the function."""
+    """Create the role (trust + own log group + Bedrock), the log group and the function.
+
+    ``extra_environment`` adds variables known only after other resources exist (e.g. the API key ids)."""
     opts = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
         f"{name}-logs",
@@ -103,7 +107,9 @@ def create_function(
         code=pulumi.FileArchive(str(archive)),
         memory_size=settings.memory_size,
         timeout=settings.timeout_seconds,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=function_environment(settings)),
+        environment=aws.lambda_.FunctionEnvironmentArgs(
+            variables={**function_environment(settings), **(extra_environment or {})}
+        ),
         reserved_concurrent_executions=settings.reserved_concurrency,
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=log_group.name),
         tracing_config=tracing_config,

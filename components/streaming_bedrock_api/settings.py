@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .client_specs import ClientSpec, ClientSpecError, check_within_stage, parse_clients
 from .regions import region_mismatch
 
 AUTH_MODES = ("api_key", "iam", "cognito", "none")
@@ -82,6 +83,8 @@ class Settings:
     quota_limit_per_day: int = 10_000
     tracing: bool = False
     reserved_concurrency: int | None = None
+    # Named API clients (client_specs.py): each gets its own key and usage plan; empty = one default key.
+    clients: tuple[ClientSpec, ...] = ()
 
     @property
     def model_ids(self) -> tuple[str, ...]:
@@ -278,7 +281,10 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
             "log_retention_days", f"{retention} is not a CloudWatch retention; use one of {LOG_RETENTION_DAYS}"
         )
 
+    throttle_rate_limit = _float("throttle_rate_limit", get("throttle_rate_limit"), 0.1, 10_000.0)
+    throttle_burst_limit = _int("throttle_burst_limit", get("throttle_burst_limit"), 1, 5_000)
     reserved = get("reserved_concurrency")
+    clients = _clients(given.get("clients"), auth, throttle_rate_limit, throttle_burst_limit)
     return Settings(
         model_id=model_id,
         additional_model_ids=additional,
@@ -298,12 +304,24 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
         # Below API Gateway's 5-minute idle timeout, or the heartbeat would not keep the stream alive.
         heartbeat_seconds=_float("heartbeat_seconds", get("heartbeat_seconds"), 0.5, 240.0),
         deadline_margin_ms=deadline_margin_ms,
-        throttle_rate_limit=_float("throttle_rate_limit", get("throttle_rate_limit"), 0.1, 10_000.0),
-        throttle_burst_limit=_int("throttle_burst_limit", get("throttle_burst_limit"), 1, 5_000),
+        throttle_rate_limit=throttle_rate_limit,
+        throttle_burst_limit=throttle_burst_limit,
         quota_limit_per_day=_int("quota_limit_per_day", get("quota_limit_per_day"), 1, 100_000_000),
         tracing=_bool("tracing", get("tracing")),
         reserved_concurrency=None if reserved is None else _int("reserved_concurrency", reserved, 1, 10_000),
+        clients=clients,
     )
+
+
+def _clients(value: Any, auth: str, stage_rate: float, stage_burst: int) -> tuple[ClientSpec, ...]:
+    try:
+        clients = parse_clients(value)
+        check_within_stage(clients, stage_rate, stage_burst)
+    except ClientSpecError as error:
+        raise SettingsError("clients", str(error)) from None
+    if clients and auth != "api_key":
+        raise SettingsError("clients", f"named clients are API keys, so they need auth 'api_key', not {auth!r}")
+    return clients
 
 
 # Pulumi.yaml defaults must be concrete values, so 0 is the stack config's way to say "not set" for these.

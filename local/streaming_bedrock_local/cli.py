@@ -13,7 +13,6 @@ import argparse
 import importlib.util
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -37,6 +36,7 @@ from streaming_bedrock_local.bedrock_standin import (
 )
 from streaming_bedrock_local.gateway import DEFAULT_PORT, GatewayOptions, start_gateway
 from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions
+from streaming_bedrock_local.local_clients import key_ids_environment, local_api_keys
 from streaming_bedrock_local.stack_config import DEFAULT_STACK, StackConfigError, load_stack_config
 
 EXIT_USAGE = 2
@@ -197,7 +197,12 @@ def run_local(args: argparse.Namespace) -> int:
     except StackConfigError as error:
         raise _UsageError(f"invalid stack config: {error}") from None
     settings = config.settings
-    api_key = args.api_key or (secrets.token_urlsafe(24) if settings.auth == "api_key" else None)
+    if args.api_key is not None and settings.clients:
+        raise _UsageError("--api-key sets the single default key; this stack has named clients, whose keys are "
+                          "generated and printed at start")
+    # One key per named client of the stack config (or the single default key), as the deployment has.
+    keys = local_api_keys(settings, args.api_key)
+    api_key = keys[0].value if keys else None
 
     stop = threading.Event()
 
@@ -209,6 +214,7 @@ def run_local(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     environment = function_environment(settings)
+    environment.update(key_ids_environment(keys))
     standin: BedrockStandin | None = None
     # The workers get the developer's AWS credentials only when the calls go to AWS or over TLS; otherwise
     # a signed request would carry the access key id and session token in clear to whoever listens.
@@ -242,7 +248,7 @@ def run_local(args: argparse.Namespace) -> int:
     )
     try:
         try:
-            server, thread = start_gateway(settings, pool, GatewayOptions(port=args.port, api_key=api_key))
+            server, thread = start_gateway(settings, pool, GatewayOptions(port=args.port, client_keys=keys))
         except OSError as error:
             raise _UsageError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}; "
                               "use --port to pick another port") from None
@@ -253,8 +259,11 @@ def run_local(args: argparse.Namespace) -> int:
             _say(f"Streaming Bedrock API (local, stack {config.stack}) at {url}")
             _say(f"  model: {model_note}")
             _say(f"  function: {pool.zip_path} ({args.concurrency} warm workers)")
-            if settings.auth == "api_key":
+            if settings.auth == "api_key" and not settings.clients:
                 _say(f"  api key: {api_key}")
+            elif settings.clients:
+                for key in keys:
+                    _say(f"  api key of client {key.client}: {key.value}")
             elif settings.auth in ("iam", "cognito"):
                 _say(f"  auth {settings.auth}: only the presence of an Authorization header is checked locally")
             _say(f"  listening after {ready_ms:.0f} ms; Ctrl-C to stop")

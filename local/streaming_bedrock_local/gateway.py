@@ -33,9 +33,10 @@ from streaming_bedrock_api.settings import Settings
 
 from streaming_bedrock_local.chunked import ChunkData, ChunkedDecoder, ChunkedError
 from streaming_bedrock_local.invocation import Chunk, Finished, FunctionInvoker, Invocation
+from streaming_bedrock_local.local_clients import DEFAULT_KEY_ID, LocalApiKey, match_key
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 from streaming_bedrock_local.metadata import InvalidMetadata, Metadata, MetadataParser
-from streaming_bedrock_local.proxy_event import ProxyRequest, build_event
+from streaming_bedrock_local.proxy_event import ProxyRequest, build_event, header_value
 from streaming_bedrock_local.routing import (
     MAX_PAYLOAD_BYTES,
     GatewayReply,
@@ -61,6 +62,13 @@ class GatewayOptions:
     api_key: str | None = None
     idle_timeout_s: float = IDLE_TIMEOUT_S
     stream_limit_s: float = STREAM_LIMIT_S
+    # Named clients' keys (local_clients.py); when empty, ``api_key`` is the single key.
+    client_keys: tuple[LocalApiKey, ...] = ()
+
+    def accepted_keys(self) -> tuple[LocalApiKey, ...]:
+        if self.client_keys:
+            return self.client_keys
+        return (LocalApiKey("default", DEFAULT_KEY_ID, self.api_key),) if self.api_key is not None else ()
 
 
 class _ClientGone(Exception):
@@ -139,8 +147,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the body's end is unknown, so the connection cannot be reused
             self._reply(gateway_error("BAD_REQUEST_BODY", settings, request_id), record)
             return
+        # The key the client sent, if it is one of ours: its id goes into the event as API Gateway's apiKeyId.
+        matched = match_key(self.server.options.accepted_keys(), header_value(headers, "x-api-key"))
         decision = route(
-            self.command, self.path, headers, settings, self.server.options.api_key, request_id, declared
+            self.command, self.path, headers, settings, matched.value if matched else None, request_id, declared
         )
         if isinstance(decision, GatewayReply):
             self._discard_body(declared)
@@ -167,6 +177,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
             request_id=request_id,
             api_key=decision.api_key,
+            api_key_id=matched.key_id if matched is not None and decision.api_key is not None else None,
         )
         invocation = self.server.invoker.invoke(build_event(request), request_id)
         try:

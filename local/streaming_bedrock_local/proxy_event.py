@@ -57,6 +57,8 @@ class ProxyRequest:
     request_time_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     api_key: str | None = None
     protocol: str = "HTTP/1.1"
+    # The id of ``api_key`` (API Gateway's identity.apiKeyId); the local default key's id when not given.
+    api_key_id: str | None = None
 
 
 def _request_time(epoch_ms: int) -> str:
@@ -145,7 +147,7 @@ def build_event(request: ProxyRequest, binary_media_types: Sequence[str] = ()) -
     identity["sourceIp"] = request.source_ip
     identity["userAgent"] = header_value(request.headers, "user-agent")
     identity["apiKey"] = request.api_key
-    identity["apiKeyId"] = "local-api-key" if request.api_key is not None else None
+    identity["apiKeyId"] = (request.api_key_id or "local-api-key") if request.api_key is not None else None
     return {
         "resource": request.resource_path,
         "path": event_path,

@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 DEV_STACK = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
+# Keys whose values are objects: Pulumi.yaml cannot type them (pulumi/pulumi#11321), so they are declared with a
+# description and a default only, and the settings validate them.
+OBJECT_KEYS = {"clients": list}
 
 
 def _engine_value(value: Any) -> str:
@@ -42,6 +45,10 @@ def test_every_setting_is_declared_typed_described_and_defaulted() -> None:
     declared = PROJECT_FILE["config"]
     assert set(declared) == set(CONFIG_KEYS)
     for key, spec in declared.items():
+        if key in OBJECT_KEYS:
+            assert "type" not in spec and spec["description"].strip(), key
+            assert isinstance(spec["default"], OBJECT_KEYS[key]), key
+            continue
         assert spec["type"] in TYPES, key
         assert spec["description"].strip(), key
         assert "default" in spec, key
@@ -101,3 +108,19 @@ def test_typed_config_reaches_the_component() -> None:
 def test_bad_config_stops_the_program_naming_the_stack_key() -> None:
     with pytest.raises(pulumi.RunError, match=r"streaming-bedrock-api:timeoutSeconds: must be between 1 and 900"):
         _run_program({"modelId": "anthropic.claude-haiku-4-5-20251001-v1:0", "timeoutSeconds": 1000})
+
+
+def test_clients_in_the_stack_file_reach_the_component() -> None:
+    # Stack config objects use camelCase limits; the engine passes them as JSON.
+    run = _run_program(
+        {"modelId": "anthropic.claude-haiku-4-5-20251001-v1:0",
+         "clients": [{"name": "web", "rateLimit": 2}, {"name": "batch", "quotaPerDay": 50}]}
+    )
+    assert [(c.name, c.rate_limit, c.quota_per_day) for c in run.component.settings.clients] == [
+        ("web", 2.0, None),
+        ("batch", None, 50),
+    ]
+    assert sorted(r.name for r in run.of_type("aws:apigateway/apiKey:ApiKey")) == [
+        "streaming-bedrock-client-batch-key",
+        "streaming-bedrock-client-web-key",
+    ]

@@ -241,7 +241,10 @@ def test_outputs(default_run: ComponentRun) -> None:
     assert outputs["api_key"] == STAND_IN_API_KEY
     assert outputs["curl_command"].startswith(f"curl --no-buffer -X POST '{outputs['url']}'")
     assert f"-H 'x-api-key: {STAND_IN_API_KEY}'" in outputs["curl_command"]
-    assert default_run.secret_outputs == {"api_key", "curl_command"}
+    assert default_run.secret_outputs == {"api_key", "curl_command", "client_api_keys"}
+    # Without named clients the single key is the client "default" in both maps.
+    assert outputs["client_api_keys"] == {"default": STAND_IN_API_KEY}
+    assert outputs["client_api_key_ids"] == {"default": "chat-key-id"}
 
 
 def test_region_account_and_partition_come_from_invokes(default_run: ComponentRun) -> None:

@@ -30,6 +30,8 @@ OUTPUTS = {
     "logGroupName",
     "apiKey",
     "curlCommand",
+    "clientApiKeys",
+    "clientApiKeyIds",
 }
 
 
@@ -72,12 +74,23 @@ def test_schema_inputs_mirror_the_settings(schema: dict[str, Any]) -> None:
         assert inputs[name]["items"]["type"] == "string"
     for name, spec in inputs.items():
         assert spec.get("description"), name
+    # Named clients: a list of objects with their own schema type.
+    clients = inputs["clients"]
+    assert clients["type"] == "array"
+    client_type = schema["types"][clients["items"]["$ref"].removeprefix("#/types/")]
+    assert set(client_type["properties"]) == {"name", "rateLimit", "burstLimit", "quotaPerDay"}
+    assert client_type["required"] == ["name"]
 
 
 def test_schema_outputs(schema: dict[str, Any]) -> None:
     resource = schema["resources"][TYPE_TOKEN]
     assert set(resource["properties"]) == OUTPUTS
-    assert all(spec["type"] == "string" for spec in resource["properties"].values())
+    maps = {"clientApiKeys", "clientApiKeyIds"}  # client name -> key / key id
+    properties = resource["properties"]
+    assert all(properties[name]["type"] == "string" for name in OUTPUTS - maps)
+    for name in maps:
+        assert properties[name]["type"] == "object"
+        assert properties[name]["additionalProperties"]["type"] == "string"
     # api_key is null unless auth is api_key; every other output is always set.
     assert set(resource["required"]) == OUTPUTS - {"apiKey"}
 

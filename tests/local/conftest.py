@@ -20,6 +20,7 @@ from streaming_bedrock_api.settings import Settings, function_environment, resol
 from streaming_bedrock_local.bedrock_standin import BedrockStandin, StandinRecord, standin_answer
 from streaming_bedrock_local.gateway import GatewayOptions, GatewayServer, start_gateway
 from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions
+from streaming_bedrock_local.local_clients import LocalApiKey, key_ids_environment, local_api_keys
 
 MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
 APP_ORIGIN = "http://app.test"
@@ -34,6 +35,7 @@ class RunningStack:
     server: GatewayServer
     api_key: str | None
     log_path: Path
+    client_keys: tuple[LocalApiKey, ...] = ()
 
     @property
     def base(self) -> str:
@@ -63,14 +65,19 @@ def running_stack(
     handler: str = HANDLER,
     timeout_s: float | None = None,
     gateway: Mapping[str, Any] | None = None,
+    client_key_values: Mapping[str, str] | None = None,
 ) -> Iterator[RunningStack]:
-    """A whole local stack on ephemeral ports, workers warm before it is yielded."""
+    """A whole local stack on ephemeral ports, workers warm before it is yielded.
+
+    With named clients in ``settings`` each gets a key (``client_key_values`` fixes their values), like the CLI."""
     values: dict[str, Any] = {"model_id": MODEL, "heartbeat_seconds": 5.0}
     values.update(settings or {})
     resolved = resolve_settings(values)
     with ExitStack() as stack:
         standin = stack.enter_context(BedrockStandin(pace_seconds=pace_seconds, answer_tokens=answer_tokens))
+        keys = local_api_keys(resolved, api_key, client_key_values)
         environment = function_environment(resolved)
+        environment.update(key_ids_environment(keys))
         environment.update(
             AWS_ENDPOINT_URL_BEDROCK_RUNTIME=standin.endpoint_url,
             AWS_ACCESS_KEY_ID="local",
@@ -94,7 +101,7 @@ def running_stack(
         stack.callback(pool.stop)
         pool.start()
         server, thread = start_gateway(
-            resolved, pool, GatewayOptions(port=0, api_key=api_key, **dict(gateway or {}))
+            resolved, pool, GatewayOptions(port=0, api_key=api_key, client_keys=keys, **dict(gateway or {}))
         )
 
         def close_gateway() -> None:
@@ -104,7 +111,7 @@ def running_stack(
 
         stack.callback(close_gateway)
         pool.wait_ready(timeout=60)
-        yield RunningStack(resolved, standin, pool, server, api_key, log_path)
+        yield RunningStack(resolved, standin, pool, server, api_key, log_path, keys)
 
 
 def copy_function_with(tmp: Path, extra_modules: Mapping[str, str]) -> Path:
