@@ -42,6 +42,8 @@ class Usage:
     input_tokens: int
     output_tokens: int
     total_tokens: int
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ def map_stream_event(event: Mapping[str, Any]) -> OutputEvent | None:
             output_tokens = _count(usage.get("outputTokens"))
             total = usage.get("totalTokens")
             return Usage(input_tokens, output_tokens, _count(total) if total is not None else
-                         input_tokens + output_tokens)
+                         input_tokens + output_tokens,
+                         _count(usage.get("cacheReadInputTokens")), _count(usage.get("cacheWriteInputTokens")))
     return None
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from bedrock_stream.metering import KEY_IDS_ENV, parse_key_ids
 
 DEFAULT_MAX_TOKENS_CAP = 4096
 DEFAULT_MAX_REQUEST_BYTES = 1_048_576
@@ -29,6 +31,8 @@ class FunctionConfig:
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
     deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    # API key id -> client name (metering.py), from CLIENT_KEY_IDS.
+    client_key_ids: Mapping[str, str] = field(default_factory=dict)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -65,6 +69,10 @@ def load_config(env: Mapping[str, str]) -> FunctionConfig:
     if not (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")):
         raise ConfigError("AWS_REGION is not set (Lambda sets it; set it when running locally)")
     origins = tuple(o.strip() for o in env.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip())
+    try:
+        client_key_ids = parse_key_ids(env.get(KEY_IDS_ENV, ""))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     return FunctionConfig(
         model_id=model_id,
         max_tokens_cap=_int(env, "MAX_TOKENS_CAP", DEFAULT_MAX_TOKENS_CAP, 1),
@@ -73,4 +81,5 @@ def load_config(env: Mapping[str, str]) -> FunctionConfig:
         heartbeat_seconds=_float(env, "HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS),
         deadline_margin_ms=_int(env, "DEADLINE_MARGIN_MS", DEFAULT_DEADLINE_MARGIN_MS, 0),
         metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or DEFAULT_METRICS_NAMESPACE,
+        client_key_ids=client_key_ids,
     )

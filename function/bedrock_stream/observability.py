@@ -25,6 +25,10 @@ class InvocationRecord:
     timed_out: bool = False
     error_code: str | None = None
     bedrock_error: str | None = None
+    # The caller's client name (metering.py); None without an API key.
+    client: str | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
 
 
 def log_line(record: InvocationRecord) -> str:

@@ -20,6 +20,7 @@ from bedrock_stream.bedrock_events import Failure, Stop, TextDelta, Usage, class
 from bedrock_stream.config import FunctionConfig
 from bedrock_stream.contract import ClientDisconnected, InvocationContext, ResponseStream
 from bedrock_stream.cors import cors_headers, preflight_headers
+from bedrock_stream.metering import client_emf_line, client_for, with_request_metadata
 from bedrock_stream.model_rules import temperature_and_top_p_exclusive
 from bedrock_stream.observability import InvocationRecord, emf_line, log_line
 from bedrock_stream.request import Limits, ModelRequest, OutputFormat, Preflight, Rejection, parse_event
@@ -114,6 +115,7 @@ class Relay:
     def __call__(self, event: object, context: InvocationContext, stream: ResponseStream) -> None:
         started_at = self.clock()
         record = InvocationRecord(request_id=context.request_id, model=self.config.model_id)
+        record.client = client_for(event, self.config.client_key_ids)
         try:
             self._serve(event, context, stream, record, started_at)
         except ClientDisconnected:
@@ -121,7 +123,11 @@ class Relay:
         finally:
             record.duration_ms = (self.clock() - started_at) * 1000
             self.emit(log_line(record))
-            self.emit(emf_line(record, self.config.metrics_namespace, int(time.time() * 1000)))
+            now_ms = int(time.time() * 1000)
+            self.emit(emf_line(record, self.config.metrics_namespace, now_ms))
+            per_client = client_emf_line(record, self.config.metrics_namespace, now_ms)
+            if per_client is not None:
+                self.emit(per_client)
 
     def _serve(self, event: object, context: InvocationContext, stream: ResponseStream,
                record: InvocationRecord, started_at: float) -> None:
@@ -145,7 +151,8 @@ class Relay:
             out.error_response(500, "function_init_failed",
                                "the function could not create its Bedrock client; see the function logs")
             return
-        call = BedrockCall(client, parsed.converse_arguments(self.config.model_id))
+        arguments = with_request_metadata(parsed.converse_arguments(self.config.model_id), record.client)
+        call = BedrockCall(client, arguments)
         try:
             self._relay(call, out, parsed, record, started_at, deadline)
         finally:
@@ -183,6 +190,8 @@ class Relay:
                 elif isinstance(mapped, Usage):
                     record.input_tokens = mapped.input_tokens
                     record.output_tokens = mapped.output_tokens
+                    record.cache_read_tokens = mapped.cache_read_tokens
+                    record.cache_write_tokens = mapped.cache_write_tokens
                     if sse_mode:
                         out.write(sse.usage_event(mapped.input_tokens, mapped.output_tokens,
                                                   mapped.total_tokens))

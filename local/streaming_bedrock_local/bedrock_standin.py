@@ -42,6 +42,7 @@ from urllib.parse import unquote
 
 from streaming_bedrock_local.eventstream import encode_event, encode_exception
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
+from streaming_bedrock_local.standin_metadata import check_request_metadata
 
 log = logging.getLogger(__name__)
 
@@ -350,6 +351,7 @@ class _StandinHandler(BaseHTTPRequestHandler):
                 record.request = body
             if standin.model_ids is not None and record.model_id not in standin.model_ids:
                 raise StandinValidationError("The provided model identifier is invalid.")
+            check_request_metadata(body)
             answer = standin_answer(body, answer_tokens=tokens)
         except ValueError as exc:  # bad JSON or StandinValidationError
             return reject("ValidationException", str(exc))
