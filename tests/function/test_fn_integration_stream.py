@@ -193,6 +193,7 @@ def test_log_line_has_the_figures_and_no_text(fn: Harness) -> None:
     assert set(log) == {
         "message", "request_id", "model", "status", "output_format", "ttft_ms", "duration_ms", "input_tokens",
         "output_tokens", "stop_reason", "deltas", "disconnected", "timed_out", "error_code", "bedrock_error",
+        "client", "cache_read_tokens", "cache_write_tokens",
     }  # fmt: skip
     strings = {key: value for key, value in log.items() if isinstance(value, str)}
     assert strings == {
