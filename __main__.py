@@ -34,6 +34,15 @@ def read_config(config: pulumi.Config) -> dict[str, Any]:
         "quotaLimitPerDay": config.get_int("quotaLimitPerDay"),
         "tracing": config.get_bool("tracing"),
         "reservedConcurrency": config.get_int("reservedConcurrency"),
+        "accessLogs": config.get_bool("accessLogs"),
+        "apiGatewayCloudwatchRole": config.get_bool("apiGatewayCloudwatchRole"),
+        "dashboard": config.get_bool("dashboard"),
+        "alarms": config.get_bool("alarms"),
+        "alarmTopicArn": config.get("alarmTopicArn"),
+        "alarmServerErrorRatePercent": config.get_float("alarmServerErrorRatePercent"),
+        "alarmFunctionErrors": config.get_int("alarmFunctionErrors"),
+        "alarmBedrockThrottles": config.get_int("alarmBedrockThrottles"),
+        "alarmTtftP99Ms": config.get_int("alarmTtftP99Ms"),
         # Objects: Pulumi.yaml cannot type them (pulumi/pulumi#11321), the settings validate them.
         "clients": config.get_object("clients"),
     }

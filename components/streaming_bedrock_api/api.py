@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import api_config
+from .access_logs import AccessLogs
 from .clients import ClientKey, create_usage_plans
 from .settings import Settings
 
@@ -111,6 +112,7 @@ def create_api(
     function: aws.lambda_.Function,
     parent: pulumi.Resource,
     keys: list[ClientKey] | None = None,
+    access_logs: AccessLogs | None = None,
 ) -> ApiResources:
     """Create the REST API around ``function`` and deploy it to the configured stage; ``keys`` (auth 'api_key',
     from :func:`clients.create_keys`) get their usage plans on that stage."""
@@ -183,7 +185,8 @@ def create_api(
         deployment=deployment.id,
         stage_name=settings.stage_name,
         xray_tracing_enabled=settings.tracing,
-        opts=opts,
+        access_log_settings=access_logs.stage_settings if access_logs is not None else None,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=access_logs.depends_on if access_logs else None),
     )
     aws.apigateway.MethodSettings(
         f"{name}-method-settings",

@@ -14,8 +14,10 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 
 from . import clients
+from .access_logs import create_access_logs
 from .api import create_api
 from .function import create_function, stack_context
+from .monitoring import create_monitoring
 from .settings import SETTING_NAMES, Settings, SettingsError, check_region, resolve_settings
 
 TYPE_TOKEN = "streaming-bedrock-api:index:StreamingBedrockApi"
@@ -31,6 +33,8 @@ OUTPUT_NAMES = (
     "curl_command",
     "client_api_keys",
     "client_api_key_ids",
+    "access_log_group_name",
+    "dashboard_url",
 )
 SAMPLE_BODY = '{"prompt":"Write a haiku about streaming."}'
 
@@ -96,6 +100,25 @@ class StreamingBedrockApiArgs(TypedDict):
     """Enable X-Ray tracing on the stage and the function (default false)."""
     reserved_concurrency: NotRequired[pulumi.Input[int]]
     """Reserved concurrent executions of the function (default: unreserved)."""
+    access_logs: NotRequired[pulumi.Input[bool]]
+    """JSON access logs of the stage in their own log group (default false; needs the account's API Gateway
+    CloudWatch role, see api_gateway_cloudwatch_role)."""
+    api_gateway_cloudwatch_role: NotRequired[pulumi.Input[bool]]
+    """Create the account-wide API Gateway CloudWatch role (one per account and region; default false)."""
+    dashboard: NotRequired[pulumi.Input[bool]]
+    """A CloudWatch dashboard for this stack (default true)."""
+    alarms: NotRequired[pulumi.Input[bool]]
+    """CloudWatch alarms: 5XX rate, function errors, Bedrock throttles, TTFT p99 (default true)."""
+    alarm_topic_arn: NotRequired[pulumi.Input[str]]
+    """SNS topic ARN the alarms notify (default: none)."""
+    alarm_server_error_rate_percent: NotRequired[pulumi.Input[float]]
+    """Alarm when more than this percentage of requests get a 5XX in 5 minutes (default 5)."""
+    alarm_function_errors: NotRequired[pulumi.Input[int]]
+    """Alarm at this many function errors in 5 minutes (default 1)."""
+    alarm_bedrock_throttles: NotRequired[pulumi.Input[int]]
+    """Alarm at this many Bedrock throttles in 5 minutes (default 5)."""
+    alarm_ttft_p99_ms: NotRequired[pulumi.Input[int]]
+    """Alarm when the time to first token p99 exceeds this many ms for 10 minutes (default 10000)."""
     clients: NotRequired[list[ClientArgs]]
     """Named API clients (auth 'api_key'), each with its own key and usage plan; default: one unnamed key."""
 
@@ -166,6 +189,10 @@ class StreamingBedrockApi(pulumi.ComponentResource):
     """Client name -> API key value (secret); the single key is 'default' without clients; empty without keys."""
     client_api_key_ids: pulumi.Output[dict[str, str]]
     """Client name -> API key id (what the function and access logs see as apiKeyId)."""
+    access_log_group_name: pulumi.Output[str | None]
+    """The stage's access log group with access_logs; otherwise null."""
+    dashboard_url: pulumi.Output[str | None]
+    """Console URL of the stack's CloudWatch dashboard; null without dashboard."""
 
     def __init__(
         self, name: str, args: StreamingBedrockApiArgs, opts: pulumi.ResourceOptions | None = None
@@ -182,7 +209,9 @@ class StreamingBedrockApi(pulumi.ComponentResource):
         keys = clients.create_keys(name, settings, self)
         environment = {clients.KEY_IDS_ENV: clients.key_ids_json(keys)} if keys else None
         functions = create_function(name, settings, context, self, environment)
-        api = create_api(name, settings, functions.function, self, keys)
+        access_logs = create_access_logs(name, settings, context, self)
+        api = create_api(name, settings, functions.function, self, keys, access_logs)
+        monitoring = create_monitoring(name, settings, context, api.rest_api, api.stage, functions.function, self)
 
         self.url = api.stage.invoke_url.apply(lambda base: f"{base.rstrip('/')}/{settings.path}")
         self.api_id = api.rest_api.id
@@ -197,6 +226,10 @@ class StreamingBedrockApi(pulumi.ComponentResource):
             self.api_key = pulumi.Output.from_input(None)
         self.client_api_keys = clients.key_values(keys)
         self.client_api_key_ids = clients.key_ids(keys)
+        self.access_log_group_name = (
+            access_logs.log_group.name if access_logs.log_group is not None else pulumi.Output.from_input(None)
+        )
+        self.dashboard_url = monitoring.dashboard_url
         # With named clients the command uses the first client's key.
         sample_key: pulumi.Output[str | None] = self.api_key
         if keys and settings.clients:

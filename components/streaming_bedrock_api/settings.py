@@ -46,6 +46,7 @@ _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 _PATH_PART = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$")
 _COGNITO_POOL_ARN = re.compile(r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/[A-Za-z0-9_-]+$")
 
 
@@ -85,6 +86,17 @@ class Settings:
     reserved_concurrency: int | None = None
     # Named API clients (client_specs.py): each gets its own key and usage plan; empty = one default key.
     clients: tuple[ClientSpec, ...] = ()
+    # Stage access logs (access_logs.py) and the account-wide API Gateway CloudWatch role they need.
+    access_logs: bool = False
+    api_gateway_cloudwatch_role: bool = False
+    # One dashboard per stack and alarms (monitoring.py); thresholds, and an optional SNS topic for alarm actions.
+    dashboard: bool = True
+    alarms: bool = True
+    alarm_topic_arn: str | None = None
+    alarm_server_error_rate_percent: float = 5.0
+    alarm_function_errors: int = 1
+    alarm_bedrock_throttles: int = 5
+    alarm_ttft_p99_ms: int = 10_000
 
     @property
     def model_ids(self) -> tuple[str, ...]:
@@ -310,7 +322,27 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
         tracing=_bool("tracing", get("tracing")),
         reserved_concurrency=None if reserved is None else _int("reserved_concurrency", reserved, 1, 10_000),
         clients=clients,
+        access_logs=_bool("access_logs", get("access_logs")),
+        api_gateway_cloudwatch_role=_bool("api_gateway_cloudwatch_role", get("api_gateway_cloudwatch_role")),
+        dashboard=_bool("dashboard", get("dashboard")),
+        alarms=_bool("alarms", get("alarms")),
+        alarm_topic_arn=_topic_arn(get("alarm_topic_arn")),
+        alarm_server_error_rate_percent=_float(
+            "alarm_server_error_rate_percent", get("alarm_server_error_rate_percent"), 0.01, 100.0
+        ),
+        alarm_function_errors=_int("alarm_function_errors", get("alarm_function_errors"), 1, 1_000_000),
+        alarm_bedrock_throttles=_int("alarm_bedrock_throttles", get("alarm_bedrock_throttles"), 1, 1_000_000),
+        alarm_ttft_p99_ms=_int("alarm_ttft_p99_ms", get("alarm_ttft_p99_ms"), 1, 900_000),
     )
+
+
+def _topic_arn(value: Any) -> str | None:
+    # The stack config's way to say "no topic" is an empty string.
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _SNS_TOPIC_ARN.match(value):
+        raise SettingsError("alarm_topic_arn", f"{value!r} is not an SNS topic ARN (arn:aws:sns:region:account:name)")
+    return value
 
 
 def _clients(value: Any, auth: str, stage_rate: float, stage_burst: int) -> tuple[ClientSpec, ...]:

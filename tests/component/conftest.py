@@ -105,6 +105,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"name": group, "arn": f"{arn_prefix}:logs:{self.region}:{self.account}:log-group:{group}"}
         if typ == "aws:apigateway/restApi:RestApi":
             return {
+                "name": inputs.get("name") or f"{name}-0a1b2c3",
                 "rootResourceId": f"{name}-root",
                 "executionArn": f"{arn_prefix}:execute-api:{self.region}:{self.account}:{resource_id}",
             }

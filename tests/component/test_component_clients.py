@@ -110,10 +110,14 @@ def test_changing_one_client_leaves_every_other_clients_resources_alone() -> Non
     # alice: gone; dave: new.
     assert of("alice", set(old)) and not of("alice", set(new))
     assert not of("dave", set(old)) and len(of("dave", set(new))) == 3
-    # Nothing else changed but the function's key map (an environment update, not a replacement).
+    # Nothing else changed but the function's key map and the dashboard's per-client graph (in-place updates).
     shared = (set(old) & set(new)) - client_resources
     changed = sorted(name for name in shared if old[name].inputs != new[name].inputs)
-    assert changed == ["chat-fn"]
+    assert changed == ["chat-dashboard", "chat-fn"]
+    old_widgets = json.loads(old["chat-dashboard"].inputs["dashboardBody"])["widgets"]
+    new_widgets = json.loads(new["chat-dashboard"].inputs["dashboardBody"])["widgets"]
+    differing = [o["properties"]["title"] for o, n in zip(old_widgets, new_widgets, strict=True) if o != n]
+    assert differing == ["Output tokens per minute, per client"]
     old_env = old["chat-fn"].inputs["environment"]["variables"]
     new_env = new["chat-fn"].inputs["environment"]["variables"]
     assert {k: v for k, v in old_env.items() if k != "CLIENT_KEY_IDS"} == {

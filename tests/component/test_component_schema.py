@@ -32,6 +32,8 @@ OUTPUTS = {
     "curlCommand",
     "clientApiKeys",
     "clientApiKeyIds",
+    "accessLogGroupName",
+    "dashboardUrl",
 }
 
 
@@ -92,7 +94,7 @@ def test_schema_outputs(schema: dict[str, Any]) -> None:
         assert properties[name]["type"] == "object"
         assert properties[name]["additionalProperties"]["type"] == "string"
     # api_key is null unless auth is api_key; every other output is always set.
-    assert set(resource["required"]) == OUTPUTS - {"apiKey"}
+    assert set(resource["required"]) == OUTPUTS - {"apiKey", "accessLogGroupName", "dashboardUrl"}
 
 
 def _camel(name: str) -> str:
