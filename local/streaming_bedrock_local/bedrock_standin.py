@@ -209,6 +209,8 @@ class RequestPlan:
     fault: Fault | None = None
     pace_seconds: float | None = None
     answer_tokens: int | None = None
+    # A scripted answer (one text delta each) instead of the computed one, e.g. Markdown for the demo page's test.
+    answer_chunks: tuple[str, ...] | None = None
 
 
 Outcome = Literal["pending", "streaming", "finished", "disconnected", "error_before_stream", "error_mid_stream"]
@@ -353,6 +355,8 @@ class _StandinHandler(BaseHTTPRequestHandler):
                 raise StandinValidationError("The provided model identifier is invalid.")
             check_request_metadata(body)
             answer = standin_answer(body, answer_tokens=tokens)
+            if plan.answer_chunks is not None:
+                answer = StandinAnswer(plan.answer_chunks, "end_turn", answer.input_tokens)
         except ValueError as exc:  # bad JSON or StandinValidationError
             return reject("ValidationException", str(exc))
         if isinstance(fault, BeforeStreamFault):
