@@ -76,15 +76,54 @@ MID_STREAM_EXCEPTIONS: frozenset[str] = frozenset(
     }
 )
 
-# Readable, clearly not a model's answer, and with multibyte text (café, naïve, λ, 日本語) so that UTF-8 split
-# across chunks is exercised end to end. Each prompt starts at its own word, so concurrent answers differ.
-_ANSWER_TEXT = (
-    "This answer comes from the local stand-in, not from Amazon Bedrock. It arrives one word at a time, the way "
-    "a model streams tokens: through the boto3 event stream, the function's runtime loop, the Lambda response "
-    "stream and the gateway, each word as its own chunk. Words like café, naïve, λ and 日本語 check that UTF-8 "
-    "survives chunk boundaries. Run the local stack with --bedrock real to ask the real model —"
+# The answer is whole sentences, clearly not a model's, each with multibyte text (—, →, café, naïve, λ, 日本語, “ ”)
+# so that UTF-8 split across chunks is exercised end to end. Each prompt starts at its own sentence, so
+# concurrent answers differ. An answer cycles through _SENTENCES, taking a shorter one where the next is too
+# long for the words left; _CLOSERS fill the last few words exactly, so an answer of any length ends on a full
+# stop (a one-word closer always fits).
+_SENTENCES: tuple[str, ...] = (
+    "This answer comes from the local stand-in—not from Amazon Bedrock.",
+    "It arrives one word at a time: boto3 → runtime → gateway → you.",
+    "Words like café, naïve, λ and 日本語 check that UTF-8 survives chunk boundaries.",
+    "Use --bedrock real to ask the real model; this one only says “hello”.",
+    "The gateway relays every chunk the moment it arrives—no buffering.",
+    "Time to first token is what a user feels—so it stays short.",
+    "A café menu could be streamed the same way.",
+    "Naïve buffering would hide all of this.",
+    "日本語 text streams just as well.",
 )
-_VOCABULARY: tuple[str, ...] = tuple(_ANSWER_TEXT.split())
+_CLOSERS: tuple[str, ...] = (
+    "Déjà vu, every answer rhymes.",
+    "Thank you for reading—merci.",
+    "And that's it—merci.",
+    "That's all—merci.",
+    "Voilà.",
+)
+_SENTENCE_WORDS: tuple[tuple[str, ...], ...] = tuple(tuple(sentence.split()) for sentence in _SENTENCES)
+_CLOSER_WORDS: tuple[tuple[str, ...], ...] = tuple(
+    sorted((tuple(sentence.split()) for sentence in _CLOSERS), key=len, reverse=True)
+)
+
+
+def _answer_words(count: int, start: int) -> list[str]:
+    """``count`` words of whole sentences, cycling from sentence ``start``; where the next sentence is too long
+    for the words left, one that fits (picked by the position in the cycle), and last a closer."""
+    words: list[str] = []
+    index = start
+    while len(words) < count:
+        left = count - len(words)
+        sentence = _SENTENCE_WORDS[index % len(_SENTENCE_WORDS)]
+        if len(sentence) > left:
+            fitting = [s for s in _SENTENCE_WORDS if len(s) <= left]
+            if fitting:
+                sentence = fitting[index % len(fitting)]
+            else:
+                sentence = next(closer for closer in _CLOSER_WORDS if len(closer) <= left)  # the longest that fits
+        index += 1
+        words.extend(sentence)
+    return words
+
+
 _PATH = re.compile(r"^/model/(?P<model>[^/]+)/converse-stream$")
 _ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 
@@ -129,8 +168,8 @@ def _max_tokens(request_body: Mapping[str, Any]) -> int:
 def standin_answer(request_body: Mapping[str, Any], *, answer_tokens: int = DEFAULT_ANSWER_TOKENS) -> StandinAnswer:
     """The deterministic answer to a ConverseStream request body (as sent on the wire, camelCase).
 
-    The full answer is ``answer_tokens`` deltas: the label, then the words of a fixed explanatory text from a
-    starting word picked by a hash of the last user turn's text, then a final ``"."``.
+    The full answer is ``answer_tokens`` deltas: the label, then one word per delta of whole sentences, from a
+    starting sentence picked by a hash of the last user turn's text, ending on a full stop.
     ``inferenceConfig.maxTokens`` cuts it (``stop_reason`` max_tokens).
     Raises ``StandinValidationError`` for requests Bedrock would reject.
     """
@@ -155,12 +194,7 @@ def standin_answer(request_body: Mapping[str, Any], *, answer_tokens: int = DEFA
     input_tokens = max(1, sum(len(t.split()) for t in all_text))
 
     seed = int.from_bytes(hashlib.sha256(prompt.encode("utf-8")).digest()[:4], "big")
-    chunks = [STANDIN_LABEL]
-    for index in range(1, answer_tokens):
-        if index == answer_tokens - 1:
-            chunks.append(".")
-        else:
-            chunks.append(" " + _VOCABULARY[(seed + index - 1) % len(_VOCABULARY)])
+    chunks = [STANDIN_LABEL, *(" " + word for word in _answer_words(answer_tokens - 1, seed))]
     if max_tokens < answer_tokens:
         return StandinAnswer(tuple(chunks[:max_tokens]), "max_tokens", input_tokens)
     return StandinAnswer(tuple(chunks), "end_turn", input_tokens)

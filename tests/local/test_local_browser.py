@@ -136,7 +136,12 @@ def _run_page(
 ) -> Any:
     page = browser.new_page(viewport=viewport or DESKTOP)
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:  # an alert() would mean answer text ran as code
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.dialogs = dialogs
     query = urlencode({"endpoint": endpoint or api.url, "key": key, "format": fmt, "prompt": prompt})
     page.goto(f"{page_server}/index.html?{query}")

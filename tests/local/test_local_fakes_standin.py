@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -55,8 +56,33 @@ def test_answer_is_labelled_deterministic_and_prompt_dependent() -> None:
     a = standin_answer({"messages": user("hello")}, answer_tokens=10)
     assert a == standin_answer({"messages": user("hello")}, answer_tokens=10)
     assert a.chunks[0] == STANDIN_LABEL and a.text.startswith("[stand-in model]")
-    assert len(a.chunks) == 10 and a.chunks[-1] == "." and a.stop_reason == "end_turn"
+    assert len(a.chunks) == 10 and a.chunks[-1].endswith(".") and a.stop_reason == "end_turn"
     assert standin_answer({"messages": user("other")}, answer_tokens=10).text != a.text
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?”])\s+")
+
+
+@pytest.mark.parametrize("tokens", [*range(1, 40), 48, 97, 200])
+def test_answer_is_whole_sentences_of_the_requested_length(tokens: int) -> None:
+    for prompt in ("hello", "other", "日本語で"):
+        answer = standin_answer({"messages": user(prompt)}, answer_tokens=tokens)
+        assert len(answer.chunks) == tokens and answer.chunks[0] == STANDIN_LABEL
+        body = answer.text[len(STANDIN_LABEL) :].strip()
+        if tokens == 1:
+            assert body == ""
+            continue
+        sentences = _SENTENCE_END.split(body)
+        # Starts at the start of a sentence and ends at the end of one; every sentence is whole.
+        assert all(s[0].isupper() or not s[0].isascii() for s in sentences), sentences
+        assert all(s.endswith((".", "!", "?", "”.")) for s in sentences), sentences
+        if tokens >= 8:
+            assert not body.isascii()  # multibyte text in every answer of some length
+
+
+def test_answers_of_the_same_length_differ_by_prompt() -> None:
+    texts = {standin_answer({"messages": user(f"prompt {i}")}, answer_tokens=48).text for i in range(20)}
+    assert len(texts) >= 5
 
 
 def test_answer_honours_max_tokens() -> None:
