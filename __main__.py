@@ -6,6 +6,7 @@ import pulumi
 from streaming_bedrock_api import StreamingBedrockApi, StreamingBedrockApiArgs
 from streaming_bedrock_api.client_specs import client_args
 from streaming_bedrock_api.component import OUTPUT_NAMES
+from streaming_bedrock_api.guardrail_spec import guardrail_args
 from streaming_bedrock_api.settings import SettingsError, settings_from_config
 
 
@@ -45,6 +46,7 @@ def read_config(config: pulumi.Config) -> dict[str, Any]:
         "alarmTtftP99Ms": config.get_int("alarmTtftP99Ms"),
         # Objects: Pulumi.yaml cannot type them (pulumi/pulumi#11321), the settings validate them.
         "clients": config.get_object("clients"),
+        "guardrail": config.get_object("guardrail"),
     }
     return {key: value for key, value in values.items() if value is not None}
 
@@ -54,6 +56,7 @@ def component_args(config: pulumi.Config) -> StreamingBedrockApiArgs:
     settings = settings_from_config(read_config(config))
     args = {name: list(value) if isinstance(value, tuple) else value for name, value in vars(settings).items()}
     args["clients"] = [client_args(spec) for spec in settings.clients]
+    args["guardrail"] = guardrail_args(settings.guardrail)
     return args  # type: ignore[return-value]
 
 

@@ -52,6 +52,20 @@ class ClientArgs(TypedDict):
     """Requests per day of this client's key (default: quota_limit_per_day)."""
 
 
+class GuardrailArgs(TypedDict):
+    """A Bedrock guardrail applied to every model call; the function's role cannot call the model without it."""
+
+    id: str
+    """Guardrail id (lowercase letters and digits) or ARN, in the stack's region."""
+    version: str
+    """Guardrail version: a number such as '1', or 'DRAFT'."""
+    stream_processing_mode: NotRequired[str]
+    """'sync' (default: output is checked before it is streamed) or 'async' (streamed first, checked alongside;
+    cannot mask PII)."""
+    trace: NotRequired[str]
+    """'disabled' (default), 'enabled' or 'enabled_full': the guardrail trace, sent to SSE clients."""
+
+
 class StreamingBedrockApiArgs(TypedDict):
     """Arguments of :class:`StreamingBedrockApi`. Values must be known at preview time (no outputs of other
     resources), because they decide which resources exist."""
@@ -119,6 +133,8 @@ class StreamingBedrockApiArgs(TypedDict):
     """Alarm at this many Bedrock throttles in 5 minutes (default 5)."""
     alarm_ttft_p99_ms: NotRequired[pulumi.Input[int]]
     """Alarm when the time to first token p99 exceeds this many ms for 10 minutes (default 10000)."""
+    guardrail: NotRequired[GuardrailArgs]
+    """A Bedrock guardrail on every call, required through the role's IAM conditions (default: none)."""
     clients: NotRequired[list[ClientArgs]]
     """Named API clients (auth 'api_key'), each with its own key and usage plan; default: one unnamed key."""
 

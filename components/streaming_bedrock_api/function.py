@@ -81,7 +81,9 @@ def create_function(
     )
     model_ids = settings.model_ids
     bedrock_policy = pulumi.Output.all(context.region, context.account, context.partition).apply(
-        lambda values: iam.to_json(iam.bedrock_policy_document(model_ids, values[0], values[1], values[2]))
+        lambda values: iam.to_json(
+            iam.bedrock_policy_document(model_ids, values[0], values[1], values[2], settings.guardrail)
+        )
     )
     bedrock_role_policy = aws.iam.RolePolicy(f"{name}-bedrock", role=role.id, policy=bedrock_policy, opts=opts)
     depends: list[pulumi.Resource] = [bedrock_role_policy, log_group]

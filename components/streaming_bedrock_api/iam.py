@@ -22,7 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .guardrail_spec import GuardrailSpec
+
 BEDROCK_ACTIONS: tuple[str, ...] = ("bedrock:InvokeModelWithResponseStream",)
+APPLY_GUARDRAIL_ACTION = "bedrock:ApplyGuardrail"
+GUARDRAIL_CONDITION_KEY = "bedrock:GuardrailIdentifier"
 # Prefixes of the system-defined cross-Region inference profiles (geographies, plus "global").
 GEOGRAPHIC_PROFILE_PREFIXES: tuple[str, ...] = ("us", "eu", "jp", "apac", "au", "ca", "us-gov", "sa", "in")
 GLOBAL_PROFILE_PREFIX = "global"
@@ -69,9 +73,10 @@ def _sid(prefix: str, index: int) -> str:
 
 
 def bedrock_policy_document(
-    model_ids: Iterable[str], region: str, account: str, partition: str = "aws"
+    model_ids: Iterable[str], region: str, account: str, partition: str = "aws", guardrail: GuardrailSpec | None = None
 ) -> dict[str, Any]:
-    """The least-privilege Bedrock policy for ``model_ids`` used from ``region`` in ``account``."""
+    """The least-privilege Bedrock policy for ``model_ids`` used from ``region`` in ``account``; with ``guardrail``
+    every invoke statement requires it and the role may apply it (:func:`require_guardrail`)."""
     ids = list(dict.fromkeys(model_ids))
     if not ids:
         raise ValueError("model_ids: at least one model id is needed")
@@ -113,7 +118,31 @@ def bedrock_policy_document(
                     },
                 )
             )
+    if guardrail is not None:
+        statements = require_guardrail(statements, guardrail, region, account, partition)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def require_guardrail(
+    statements: list[dict[str, Any]], guardrail: GuardrailSpec, region: str, account: str, partition: str
+) -> list[dict[str, Any]]:
+    """Condition every invoke statement on ``bedrock:GuardrailIdentifier`` and allow ``bedrock:ApplyGuardrail`` on
+    that guardrail only (guardrail_spec.py cites the formats)."""
+    value = guardrail.identifier_condition(region, account, partition)
+    conditioned = []
+    for statement in statements:
+        condition = {key: dict(block) for key, block in statement.get("Condition", {}).items()}
+        condition.setdefault("StringEquals", {})[GUARDRAIL_CONDITION_KEY] = value
+        conditioned.append({**statement, "Condition": condition})
+    conditioned.append(
+        {
+            "Sid": "ApplyGuardrail",
+            "Effect": "Allow",
+            "Action": [APPLY_GUARDRAIL_ACTION],
+            "Resource": [guardrail.arn(region, account, partition)],
+        }
+    )
+    return conditioned
 
 
 def lambda_trust_policy() -> dict[str, Any]:

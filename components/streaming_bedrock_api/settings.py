@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .client_specs import ClientSpec, ClientSpecError, check_within_stage, parse_clients
+from .guardrail_spec import GuardrailSpec, GuardrailSpecError, guardrail_environment, parse_guardrail
 from .regions import region_mismatch
 
 AUTH_MODES = ("api_key", "iam", "cognito", "none")
@@ -97,6 +98,8 @@ class Settings:
     alarm_function_errors: int = 1
     alarm_bedrock_throttles: int = 5
     alarm_ttft_p99_ms: int = 10_000
+    # A Bedrock guardrail on every call (guardrail_spec.py), required by the role's IAM conditions.
+    guardrail: GuardrailSpec | None = None
 
     @property
     def model_ids(self) -> tuple[str, ...]:
@@ -333,7 +336,15 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
         alarm_function_errors=_int("alarm_function_errors", get("alarm_function_errors"), 1, 1_000_000),
         alarm_bedrock_throttles=_int("alarm_bedrock_throttles", get("alarm_bedrock_throttles"), 1, 1_000_000),
         alarm_ttft_p99_ms=_int("alarm_ttft_p99_ms", get("alarm_ttft_p99_ms"), 1, 900_000),
+        guardrail=_guardrail(given.get("guardrail")),
     )
+
+
+def _guardrail(value: Any) -> GuardrailSpec | None:
+    try:
+        return parse_guardrail(value)
+    except GuardrailSpecError as error:
+        raise SettingsError("guardrail", str(error)) from None
 
 
 def _topic_arn(value: Any) -> str | None:
@@ -389,6 +400,7 @@ def function_environment(settings: Settings) -> dict[str, str]:
         "HEARTBEAT_SECONDS": f"{settings.heartbeat_seconds:g}",
         "DEADLINE_MARGIN_MS": str(settings.deadline_margin_ms),
         "METRICS_NAMESPACE": "StreamingBedrockApi",
+        **guardrail_environment(settings.guardrail),
     }
 
 

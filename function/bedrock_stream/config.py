@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bedrock_stream.guardrail import GuardrailConfig, load_guardrail
 from bedrock_stream.metering import KEY_IDS_ENV, parse_key_ids
 
 DEFAULT_MAX_TOKENS_CAP = 4096
@@ -33,6 +34,8 @@ class FunctionConfig:
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     # API key id -> client name (metering.py), from CLIENT_KEY_IDS.
     client_key_ids: Mapping[str, str] = field(default_factory=dict)
+    # The Bedrock guardrail on every call (guardrail.py), from GUARDRAIL_*.
+    guardrail: GuardrailConfig | None = None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -71,6 +74,7 @@ def load_config(env: Mapping[str, str]) -> FunctionConfig:
     origins = tuple(o.strip() for o in env.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip())
     try:
         client_key_ids = parse_key_ids(env.get(KEY_IDS_ENV, ""))
+        guardrail = load_guardrail(env)
     except ValueError as error:
         raise ConfigError(str(error)) from None
     return FunctionConfig(
@@ -82,4 +86,5 @@ def load_config(env: Mapping[str, str]) -> FunctionConfig:
         deadline_margin_ms=_int(env, "DEADLINE_MARGIN_MS", DEFAULT_DEADLINE_MARGIN_MS, 0),
         metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or DEFAULT_METRICS_NAMESPACE,
         client_key_ids=client_key_ids,
+        guardrail=guardrail,
     )

@@ -20,6 +20,7 @@ from bedrock_stream.bedrock_events import Failure, Stop, TextDelta, Usage, class
 from bedrock_stream.config import FunctionConfig
 from bedrock_stream.contract import ClientDisconnected, InvocationContext, ResponseStream
 from bedrock_stream.cors import cors_headers, preflight_headers
+from bedrock_stream.guardrail import guardrail_trace, with_guardrail
 from bedrock_stream.metering import client_emf_line, client_for, with_request_metadata
 from bedrock_stream.model_rules import temperature_and_top_p_exclusive
 from bedrock_stream.observability import InvocationRecord, emf_line, log_line
@@ -152,6 +153,7 @@ class Relay:
                                "the function could not create its Bedrock client; see the function logs")
             return
         arguments = with_request_metadata(parsed.converse_arguments(self.config.model_id), record.client)
+        arguments = with_guardrail(arguments, self.config.guardrail)
         call = BedrockCall(client, arguments)
         try:
             self._relay(call, out, parsed, record, started_at, deadline)
@@ -182,6 +184,10 @@ class Relay:
             if kind == "event":
                 assert isinstance(payload, Mapping)
                 mapped = map_stream_event(payload)
+                guardrail = self.config.guardrail
+                trace = guardrail_trace(payload) if sse_mode and guardrail is not None and guardrail.traced else None
+                if trace is not None:
+                    out.write(sse.guardrail_event(trace))
                 if isinstance(mapped, TextDelta):
                     if record.ttft_ms is None:
                         record.ttft_ms = (self.clock() - started_at) * 1000

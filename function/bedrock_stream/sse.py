@@ -6,6 +6,7 @@ Event protocol (every event is ``event: <type>`` + one ``data:`` line of compact
     event: usage    data: {"input_tokens": 12, "output_tokens": 85, "total_tokens": 97}
     event: done     data: {"stop_reason": "end_turn"}
     event: error    data: {"code": "throttled", "message": "...", "retryable": true}
+    event: guardrail data: {"trace": {...}}   (with a guardrail whose trace is enabled; before done)
     : keep-alive    (a comment line, ignored by EventSource clients)
 
 * ``delta`` events arrive in order; concatenating their ``text`` gives the answer.
@@ -48,6 +49,11 @@ def usage_event(input_tokens: int, output_tokens: int, total_tokens: int) -> byt
 
 def done_event(stop_reason: str) -> bytes:
     return _event("done", {"stop_reason": stop_reason})
+
+
+def guardrail_event(trace: object) -> bytes:
+    """The guardrail's trace (``trace.guardrail`` of Bedrock's metadata), when the stack enables tracing."""
+    return _event("guardrail", {"trace": trace})
 
 
 def error_event(code: str, message: str, retryable: bool) -> bytes:

@@ -42,6 +42,7 @@ from urllib.parse import unquote
 
 from streaming_bedrock_local.eventstream import encode_event, encode_exception
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
+from streaming_bedrock_local.standin_guardrail import apply_guardrail, check_guardrail_config
 from streaming_bedrock_local.standin_metadata import check_request_metadata
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ class StandinAnswer:
     chunks: tuple[str, ...]
     stop_reason: str
     input_tokens: int
+    # metadata.trace.guardrail of a guarded request with tracing on (standin_guardrail.py).
+    trace: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:
@@ -309,9 +312,16 @@ def answer_frames(answer: StandinAnswer, fault: MidStreamFault | None, latency_m
     frames += [
         ("contentBlockStop", encode_event("contentBlockStop", {"contentBlockIndex": 0, "p": "abc"})),
         ("messageStop", encode_event("messageStop", {"stopReason": answer.stop_reason, "p": "abcdef"})),
-        ("metadata", encode_event("metadata", {"usage": usage, "metrics": {"latencyMs": latency_ms}, "p": "a"})),
+        ("metadata", encode_event("metadata", _metadata(answer, usage, latency_ms))),
     ]
     return frames
+
+
+def _metadata(answer: StandinAnswer, usage: dict[str, int], latency_ms: int) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"usage": usage, "metrics": {"latencyMs": latency_ms}, "p": "a"}
+    if answer.trace is not None:
+        metadata["trace"] = {"guardrail": answer.trace}
+    return metadata
 
 
 class _StandinHTTPServer(LoopbackHTTPServer):
@@ -388,9 +398,11 @@ class _StandinHandler(BaseHTTPRequestHandler):
             if standin.model_ids is not None and record.model_id not in standin.model_ids:
                 raise StandinValidationError("The provided model identifier is invalid.")
             check_request_metadata(body)
+            check_guardrail_config(body)
             answer = standin_answer(body, answer_tokens=tokens)
             if plan.answer_chunks is not None:
                 answer = StandinAnswer(plan.answer_chunks, "end_turn", answer.input_tokens)
+            answer = apply_guardrail(body, answer)
         except ValueError as exc:  # bad JSON or StandinValidationError
             return reject("ValidationException", str(exc))
         if isinstance(fault, BeforeStreamFault):

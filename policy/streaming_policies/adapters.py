@@ -23,6 +23,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from .guardrail_rules import GUARDRAIL_IDENTIFIERS_CONFIG, check_guardrail_required
 from .model import (
     IAM_ATTACHMENTS,
     IAM_ROLE,
@@ -190,11 +191,43 @@ public_method_declared = _stack_policy(
     ),
 )
 
+def _validate_guardrail_required(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in (*IAM_LABELS, IAM_ROLE):
+        return
+    config = args.get_config() or {}
+    allowed = config.get(GUARDRAIL_IDENTIFIERS_CONFIG) if isinstance(config, Mapping) else None
+    found = check_guardrail_required(
+        args.resource_type, args.name, plain(args.props), [str(v) for v in allowed or []], IAM_LABELS
+    )
+    for message in found.violations:
+        report_violation(f"{message} [{args.urn}]", None)
+    _raise_if_undecided(found)
+
+
+guardrail_required = ResourceValidationPolicy(
+    "bedrock-guardrail-required",
+    "IAM policies that allow invoking Bedrock models must require a guardrail (bedrock:GuardrailIdentifier).",
+    _validate_guardrail_required,
+    # Off unless a stack asks for it: a guardrail is a product decision. Per stack, in the pack config:
+    # {"bedrock-guardrail-required": {"enforcementLevel": "mandatory", "guardrailIdentifiers": ["abc123"]}}.
+    EnforcementLevel.DISABLED,
+    PolicyConfigSchema(
+        properties={
+            GUARDRAIL_IDENTIFIERS_CONFIG: {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Guardrails (ids or ARNs) the condition must name; empty: any guardrail.",
+            }
+        }
+    ),
+)
+
 RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
     stream_integration_type,
     stream_integration_uri,
     integration_timeout,
     iam_bedrock_scope,
+    guardrail_required,
 ]
 STACK_POLICIES: list[StackValidationPolicy] = [
     stream_api_endpoint,

@@ -20,7 +20,7 @@ DEV_STACK = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 # Keys whose values are objects: Pulumi.yaml cannot type them (pulumi/pulumi#11321), so they are declared with a
 # description and a default only, and the settings validate them.
-OBJECT_KEYS = {"clients": list}
+OBJECT_KEYS = {"clients": list, "guardrail": dict}
 
 
 def _engine_value(value: Any) -> str:

@@ -23,7 +23,7 @@ from pulumi.runtime.proto import analyzer_pb2 as rpc
 from pulumi.runtime.proto import analyzer_pb2_grpc as rpc_grpc
 
 from policy import streaming_policies as sp
-from tests.policy.conftest import INVOKE_URI, UNKNOWN, Res, good_stack, urn
+from tests.policy.conftest import INVOKE_URI, UNKNOWN, Res, good_stack, scoped_policy_document, urn
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
 START_TIMEOUT_S = 60
@@ -115,6 +115,7 @@ def test_pack_announces_every_policy_with_its_level(analyzer: rpc_grpc.AnalyzerS
     levels = {policy.name: policy.enforcementLevel for policy in info.policies}
     assert set(levels) == {policy.name for policy in sp.ALL_POLICIES}
     assert levels.pop("public-method-declared") == rpc.ADVISORY
+    assert levels.pop("bedrock-guardrail-required") == rpc.DISABLED  # each stack turns it on in its pack config
     assert set(levels.values()) == {rpc.MANDATORY}
     public = next(policy for policy in info.policies if policy.name == "public-method-declared")
     assert sp.PUBLIC_METHODS_CONFIG in public.configSchema.properties
@@ -169,5 +170,22 @@ def test_public_method_declaration_through_pack_config(analyzer: rpc_grpc.Analyz
     _configure(analyzer, {"public-method-declared": {sp.PUBLIC_METHODS_CONFIG: ["POST /stream"]}})
     try:
         assert _analyze_stack(analyzer, resources) == []
+    finally:
+        _configure(analyzer, {})
+
+
+def test_guardrail_rule_is_off_until_a_stack_makes_it_mandatory(analyzer: rpc_grpc.AnalyzerStub) -> None:
+    unguarded = {"policy": scoped_policy_document()}
+    assert [d.policyName for d in _analyze(analyzer, sp.IAM_ROLE_POLICY, "chat-bedrock", unguarded)] == []
+    request = rpc.ConfigureAnalyzerRequest(
+        policyConfig={"bedrock-guardrail-required": rpc.PolicyConfig(enforcementLevel=rpc.MANDATORY)}
+    )
+    analyzer.Configure(request, timeout=CALL_TIMEOUT_S)
+    try:
+        diagnostics = _analyze(analyzer, sp.IAM_ROLE_POLICY, "chat-bedrock", unguarded)
+        assert [(d.policyName, d.enforcementLevel) for d in diagnostics] == [
+            ("bedrock-guardrail-required", rpc.MANDATORY)
+        ]
+        assert "bedrock:GuardrailIdentifier" in diagnostics[0].message
     finally:
         _configure(analyzer, {})
