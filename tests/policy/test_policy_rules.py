@@ -42,9 +42,11 @@ def stream_integration(**overrides: Any) -> dict[str, Any]:
 
 def test_pack_has_unique_names_and_only_the_public_rule_is_advisory() -> None:
     names = [policy.name for policy in sp.ALL_POLICIES]
-    assert len(names) == len(set(names)) == 8
+    assert len(names) == len(set(names)) == 9
     levels = {policy.name: policy.enforcement_level for policy in sp.ALL_POLICIES}
     assert levels.pop("public-method-declared") == EnforcementLevel.ADVISORY
+    # Off unless a stack's pack config turns it on (tests/policy/test_policy_guardrail.py).
+    assert levels.pop("bedrock-guardrail-required") == EnforcementLevel.DISABLED
     assert set(levels.values()) == {EnforcementLevel.MANDATORY}
 
 
@@ -55,6 +57,8 @@ def test_the_component_shaped_stack_passes_every_rule() -> None:
         assert recorded.violations == [] and recorded.unknown is None, policy.name
     for res in resources:
         for rpolicy in sp.RESOURCE_POLICIES:
+            if rpolicy.enforcement_level == EnforcementLevel.DISABLED:
+                continue
             recorded = run_resource_policy(rpolicy, res.type, res.props, res.name)
             assert recorded.violations == [] and recorded.unknown is None, (rpolicy.name, res.name)
 
