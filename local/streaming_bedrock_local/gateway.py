@@ -179,6 +179,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             api_key=decision.api_key,
             api_key_id=matched.key_id if matched is not None and decision.api_key is not None else None,
         )
+        # The deployed stage's access log names the caller's key and the transfer mode (access_logs.py).
+        record["apiKeyId"] = request.api_key_id
+        record["sourceIp"] = request.source_ip
+        record["responseTransferMode"] = "STREAMED"
         invocation = self.server.invoker.invoke(build_event(request), request_id)
         try:
             self._stream(invocation, request_id, record, started)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +122,20 @@ def test_the_cli_prints_one_key_per_client_and_accepts_each(tmp_path: Path) -> N
     finally:
         process.terminate()
         process.communicate(timeout=20)
+
+
+def test_the_gateway_log_line_names_the_callers_key_like_the_access_log(
+    clients_stack: RunningStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="streaming_bedrock_local.gateway"):
+        result = request(clients_stack.url, prompt_body(), {"x-api-key": "key-of-batch"})
+        assert result.status == 200
+        deadline = time.monotonic() + 5
+        lines: list[dict[str, object]] = []
+        while not lines and time.monotonic() < deadline:
+            lines = [json.loads(r.getMessage()) for r in caplog.records
+                     if r.name == "streaming_bedrock_local.gateway" and r.getMessage().startswith("{")]
+            time.sleep(0.02)
+    assert lines and lines[-1]["apiKeyId"] == local_key_id("batch")
+    assert lines[-1]["responseTransferMode"] == "STREAMED" and lines[-1]["sourceIp"] == "127.0.0.1"
+    assert "key-of-batch" not in json.dumps(lines)  # the key's id, never its value
