@@ -192,22 +192,25 @@ def test_deadline_kills_and_replaces_the_worker(faulty: RunningStack) -> None:
 def test_idle_stream_is_cut(faulty: RunningStack, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("INFO", logger="streaming_bedrock_local.gateway"):
         result = _call(faulty, "stall", timeout=20)
-        outcomes = _logged_outcomes(caplog, 1)
+        outcome = _logged_outcome(caplog, result.header("x-amzn-RequestId"))
     assert result.status == 200
     assert result.body == b"first" and not result.complete
     # Cut by the 0.6 s idle limit, well before the 2 s function deadline would kill the worker (which looks the
     # same to the client): the response ended early, and the gateway says why.
     assert result.ended_at - result.started_at < 1.7
-    assert outcomes[-1] == "idle_timeout"
+    assert outcome == "idle_timeout"
 
 
-def _logged_outcomes(caplog: pytest.LogCaptureFixture, count: int) -> list[object]:
-    """The gateway's logged outcomes, once ``count`` lines are there (the line may trail the client a moment)."""
+def _logged_outcome(caplog: pytest.LogCaptureFixture, request_id: str | None) -> object:
+    """The gateway's logged outcome of request ``request_id``, once its line is there (it may trail the client a
+    moment, and a line of an earlier test's request may arrive in between)."""
+    assert request_id
     deadline = time.monotonic() + 5
     while True:
         lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "streaming_bedrock_local.gateway"]
-        if len(lines) >= count or time.monotonic() > deadline:
-            return [line.get("outcome") for line in lines]
+        mine = [line for line in lines if line.get("requestId") == request_id]
+        if mine or time.monotonic() > deadline:
+            return mine[-1].get("outcome") if mine else None
         time.sleep(0.01)
 
 
