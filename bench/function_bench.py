@@ -1,6 +1,10 @@
 """Benchmark the function as Lambda runs it, against the local Runtime API and Bedrock stand-in.
 
     python bench/function_bench.py [--cold-runs 10] [--warm 300] [--deltas 5000] [--pace-ms 1] [--importtime]
+    python bench/function_bench.py --memory-mb 128 256 512 1024 [--runs 5] [--quota-warm 50]
+
+Without ``--memory-mb`` the function gets this machine's whole CPU. With it, each size runs under the CPU
+share Lambda gives that memory, in two models of the init phase (see ``bench/quota_bench.py``).
 
 Builds the deployment zip with the component's packaging code, unpacks it, and starts
 ``<task_root>/exec-wrapper <python>`` with a Lambda-like environment. All times are ``time.monotonic()`` in
@@ -36,6 +40,7 @@ for entry in (ROOT, ROOT / "components", ROOT / "local", ROOT / "function"):
 
 from streaming_bedrock_local.runtime_invocation import InvocationResult  # noqa: E402
 
+from bench.quota_bench import run_quota_bench  # noqa: E402
 from tests.function.fn_integration_harness import (  # noqa: E402
     FunctionProcess,
     Harness,
@@ -184,7 +189,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--deltas", type=int, default=5000, help="paced deltas for relay lag and CPU")
     parser.add_argument("--pace-ms", type=float, default=1.0, help="stand-in pace per delta in the relay run")
     parser.add_argument("--importtime", action="store_true", help="also show what dominates cold init")
+    parser.add_argument("--memory-mb", type=int, nargs="+", metavar="N",
+                        help="run at the CPU share of these Lambda memory sizes (cgroup v1 CFS quota), models A and B")
+    parser.add_argument("--runs", type=int, default=5, help="repetitions per figure with --memory-mb (medians)")
+    parser.add_argument("--quota-warm", type=int, default=50, help="warm invocations per size with --memory-mb")
     args = parser.parse_args(argv)
+    if args.memory_mb:
+        with tempfile.TemporaryDirectory(prefix="function-bench-") as tmp:
+            base = Path(tmp)
+            return run_quota_bench(build_task_root(base / "lambda"), base / "logs", args.memory_mb, args.runs,
+                                   args.quota_warm)
 
     with tempfile.TemporaryDirectory(prefix="function-bench-") as tmp:
         base = Path(tmp)

@@ -1,15 +1,15 @@
-"""The bedrock-runtime client, built off the critical path of cold start.
+"""The bedrock-runtime client, built during init.
 
-Importing botocore and building a client costs ~150 ms (imports ~100 ms: botocore.compat pulls in urllib3,
-http.client and email, botocore.waiter pulls in botocore.docs; client creation ~55 ms, mostly decoding
-endpoints.json and the service model). The runtime loop does not need any of it to ask for its first
-event, so the client is built on a background thread started at init and joined on first use.
+Importing botocore and building a client costs ~150 ms at full CPU (imports ~100 ms: botocore.compat pulls in
+urllib3, http.client and email, botocore.waiter pulls in botocore.docs; client creation ~55 ms, mostly decoding
+endpoints.json and the service model), and about seven times that at 256 MB's CPU share. Init appears to run
+unthrottled, the invoke phase does not, so the client is built before the first ``GET /next``.
 Only botocore is imported (boto3 adds its own import cost and nothing we use).
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from typing import Any
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -41,30 +41,26 @@ def build_client() -> Any:
     return session.create_client("bedrock-runtime", region_name=region, config=config)
 
 
-class BackgroundClient:
-    """Build a client on a daemon thread; ``get`` waits for it (and retries once if the build failed)."""
+class InitClient:
+    """The client, built during init (before the runtime's first ``GET /next``).
 
-    def __init__(self) -> None:
+    Lambda appears to run init at full CPU and the invoke phase at the memory's share (see the function
+    README's cold-start section), so work done here costs a fraction of what it costs in the first
+    invocation. A failed build is kept and retried once on first use, so a transient failure at init
+    becomes a 500 for one request (``function_init_failed``) at worst, not a dead environment.
+    """
+
+    def __init__(self, build: Callable[[], Any] = build_client) -> None:
+        self._build = build
         self._client: Any = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._build, name="bedrock-client-init", daemon=True)
-
-    def start(self) -> BackgroundClient:
-        self._thread.start()
-        return self
-
-    def _build(self) -> None:
         try:
-            self._client = build_client()
-        except BaseException as exc:
+            self._client = build()
+        except Exception as exc:
             self._error = exc
 
     def get(self) -> Any:
-        self._thread.join()
         if self._client is None:
-            # A failed build may have been transient; one synchronous retry, then report the failure.
+            self._client = self._build()  # raises to the relay, which answers function_init_failed
             self._error = None
-            self._build()
-            if self._error is not None:
-                raise self._error
         return self._client

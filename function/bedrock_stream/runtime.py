@@ -1,8 +1,9 @@
 """The Lambda Runtime API loop with streaming responses: ``python -m bedrock_stream.runtime``.
 
-The thin I/O shell around :mod:`framing` and :mod:`runtime_http`: one keep-alive TCP connection to
+The thin I/O shell around :mod:`framing` and :mod:`runtime_http`: a TCP connection to
 ``AWS_LAMBDA_RUNTIME_API`` (TCP_NODELAY, so every chunk leaves at once), ``GET invocation/next`` forever,
-and per invocation a chunked streaming ``POST invocation/{id}/response`` driven by the handler.
+and per invocation a chunked streaming ``POST invocation/{id}/response`` driven by the handler. The
+connection is kept alive between ``/next`` and the response, and closed after each streamed response.
 
 Error paths:
 * init fails (handler import or configuration) → ``POST init/error``, exit 1;
@@ -271,8 +272,12 @@ class RuntimeLoop:
         except (OSError, runtime_http.ProtocolError) as exc:
             log("WARN", "no acknowledgement for the streamed response", request_id=context.request_id,
                 error=type(exc).__name__)
-            self.connection.close()
             return
+        finally:
+            # AWS's custom-runtime streaming steps: close the connection once the streamed response is written
+            # (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming).
+            # The next /next opens a fresh one: a loopback connect, ~0.1 ms.
+            self.connection.close()
         if head.status >= 300:
             log("WARN", "Runtime API refused the response", request_id=context.request_id, status=head.status)
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,8 @@ class FunctionProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
 
-    def start(self) -> FunctionProcess:
+    def start(self, preexec: Callable[[], None] | None = None) -> FunctionProcess:
+        """Start the process; ``preexec`` runs in the forked child before the exec (e.g. join a cgroup)."""
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.started_at = time.monotonic()
             self.proc = subprocess.Popen(
@@ -102,6 +103,7 @@ class FunctionProcess:
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
+                preexec_fn=preexec,
             )
         return self
 
