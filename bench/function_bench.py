@@ -193,17 +193,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="run at the CPU share of these Lambda memory sizes (cgroup v1 CFS quota), models A and B")
     parser.add_argument("--runs", type=int, default=5, help="repetitions per figure with --memory-mb (medians)")
     parser.add_argument("--quota-warm", type=int, default=50, help="warm invocations per size with --memory-mb")
+    parser.add_argument("--client", choices=["lean", "botocore"], default="lean",
+                        help="the function's Bedrock client (BEDROCK_CLIENT); lean unless told otherwise")
     args = parser.parse_args(argv)
+    overrides = {"BEDROCK_CLIENT": args.client}
     if args.memory_mb:
         with tempfile.TemporaryDirectory(prefix="function-bench-") as tmp:
             base = Path(tmp)
             return run_quota_bench(build_task_root(base / "lambda"), base / "logs", args.memory_mb, args.runs,
-                                   args.quota_warm)
+                                   args.quota_warm, overrides)
 
     with tempfile.TemporaryDirectory(prefix="function-bench-") as tmp:
         base = Path(tmp)
         task_root = build_task_root(base / "lambda")
         harness = make_harness(task_root, base / "logs")
+        harness.env_overrides.update(overrides)
         try:
             cold, cold_first = measure_cold(harness, args.cold_runs)
             baseline = measure_baseline(harness, args.cold_runs)
@@ -239,8 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("peak RSS (VmHWM) / RSS at end", f"{hwm_mb:.1f} / {rss_mb:.1f} MB", TARGETS["rss"]),
     ]
     width = max(len(r[0]) for r in rows)
-    print(f"function benchmark — python {sys.version.split()[0]}, {args.cold_runs} cold starts, "
-          f"{args.warm} warm invocations")  # fmt: skip
+    print(f"function benchmark — python {sys.version.split()[0]}, {args.client} client, {args.cold_runs} cold "
+          f"starts, {args.warm} warm invocations")  # fmt: skip
     print(f"{'metric'.ljust(width)}  {'measured':>18}  target")
     for name, value, target in rows:
         print(f"{name.ljust(width)}  {value:>18}  {target}")

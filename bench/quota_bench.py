@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,19 +258,23 @@ def report(sizes: Sequence[SizeFigures], runs: int, load: str) -> str:
     return "\n".join(lines)
 
 
-def run_quota_bench(task_root: Path, log_dir: Path, memory_sizes: Sequence[int], runs: int, warm_count: int) -> int:
+def run_quota_bench(task_root: Path, log_dir: Path, memory_sizes: Sequence[int], runs: int, warm_count: int,
+                    overrides: Mapping[str, str] | None = None) -> int:
     reason = unavailable_reason()
     if reason is not None:
         print(f"SKIPPED: --memory-mb needs a writable cgroup v1 cpu controller: {reason}")
         return 0
     load = Path("/proc/loadavg").read_text().split()[:3]
     harness = make_harness(task_root, log_dir)
+    harness.env_overrides.update(overrides or {})
     bench = QuotaBench(harness)
     try:
         sizes = [bench.measure(mb, runs, warm_count) for mb in memory_sizes]
     finally:
         bench.close()
         harness.close()
+    client = (overrides or {}).get("BEDROCK_CLIENT", "lean")
+    print(f"{client} Bedrock client, python {sys.version.split()[0]}")
     print(report(sizes, runs, " ".join(load)))
     print(f"load after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     return 0
