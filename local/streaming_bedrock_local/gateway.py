@@ -25,7 +25,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -55,6 +57,10 @@ STREAM_LIMIT_S = 900.0
 _CLIENT_CHECK_S = 0.2
 
 
+# Where --serve-demo puts the demo page: the gateway's own origin, so the page's calls are same-origin (no CORS).
+DEMO_PATHS = ("/demo", "/demo/")
+
+
 @dataclass(frozen=True)
 class GatewayOptions:
     host: str = "127.0.0.1"
@@ -69,6 +75,10 @@ class GatewayOptions:
         if self.client_keys:
             return self.client_keys
         return (LocalApiKey("default", DEFAULT_KEY_ID, self.api_key),) if self.api_key is not None else ()
+    # Called with each request's record when it ends; None logs the record as one JSON line (logger INFO).
+    access_log: Callable[[Mapping[str, Any]], None] | None = None
+    # The demo page's HTML, served at DEMO_PATHS (GET) when set; not part of the API Gateway emulation.
+    demo_html: bytes | None = None
 
 
 class _ClientGone(Exception):
@@ -119,7 +129,13 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.monotonic()
         request_id = str(uuid.uuid4())
-        record: dict[str, Any] = {"requestId": request_id, "method": self.command, "path": self.path.split("?")[0]}
+        record: dict[str, Any] = {
+            "requestId": request_id,
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "method": self.command,
+            "path": self.path.split("?")[0],
+            "client": f"{self.client_address[0]}:{self.client_address[1]}",
+        }
         try:
             self._dispatch(request_id, record, started)
         except _ClientGone:
@@ -133,7 +149,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             log.exception("gateway failed on request %s", request_id)
         finally:
             record["durationMs"] = round((time.monotonic() - started) * 1000, 1)
-            log.info(json.dumps(record, separators=(",", ":")))
+            if self.server.options.access_log is not None:
+                self.server.options.access_log(record)
+            else:
+                log.info(json.dumps(record, separators=(",", ":")))
 
     def _dispatch(self, request_id: str, record: dict[str, Any], started: float) -> None:
         settings = self.server.settings
@@ -146,6 +165,13 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         except ValueError:
             self.close_connection = True  # the body's end is unknown, so the connection cannot be reused
             self._reply(gateway_error("BAD_REQUEST_BODY", settings, request_id), record)
+            return
+        demo = self.server.options.demo_html
+        if demo is not None and self.command == "GET" and self.path.split("?")[0] in DEMO_PATHS:
+            record["outcome"] = "demo_page"
+            self._discard_body(declared)
+            page_headers = (("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"))
+            self._reply(GatewayReply(200, page_headers, demo), record)
             return
         # The key the client sent, if it is one of ours: its id goes into the event as API Gateway's apiKeyId.
         matched = match_key(self.server.options.accepted_keys(), header_value(headers, "x-api-key"))

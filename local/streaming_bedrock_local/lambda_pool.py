@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -80,6 +80,8 @@ class PoolOptions:
     python: str = sys.executable
     # Where worker stdout/stderr go (the function's logs, like CloudWatch); None inherits ours.
     output: IO[bytes] | int | None = None
+    # When set, worker stdout and stderr are read line by line and handed here (worker name, line) instead.
+    log_sink: Callable[[str, bytes], None] | None = None
     # True: workers inherit the developer's AWS_* variables and config (real Bedrock, https endpoints).
     # False (default): every inherited AWS_* variable is dropped and DUMMY_AWS_CREDENTIALS set instead.
     forward_aws_credentials: bool = False
@@ -127,6 +129,13 @@ def terminal_event(result: runtime.InvocationResult) -> Finished | InvokeFailed:
         message = result.error.get("errorMessage") if isinstance(result.error, dict) else None
         return InvokeFailed("crashed", message or result.error_type or "worker lost")
     return InvokeFailed("cancelled", "cancelled")
+
+
+def _forward_lines(pipe: IO[bytes], worker: str, sink: Callable[[str, bytes], None]) -> None:
+    """Hand each line a worker writes to ``sink`` until the worker's end of the pipe closes."""
+    with pipe:
+        for line in pipe:
+            sink(worker, line)
 
 
 @dataclass
@@ -283,18 +292,22 @@ class LambdaPool:
         with self._lock:
             if self._stopping.is_set():
                 return False
+            sink = self.options.log_sink
             process = subprocess.Popen(
                 command,
                 cwd=self.task_root,
                 env=self._environment(worker),
                 stdin=subprocess.DEVNULL,
-                stdout=self.options.output,
-                stderr=self.options.output,
+                stdout=subprocess.PIPE if sink is not None else self.options.output,
+                stderr=subprocess.STDOUT if sink is not None else self.options.output,
                 # Own process group: a terminal's Ctrl-C reaches only us, and we end the workers in order.
                 start_new_session=True,
             )
             worker.process = process
             worker.started_at = time.monotonic()
+            if sink is not None and process.stdout is not None:
+                forward = (process.stdout, worker.name, sink)
+                threading.Thread(target=_forward_lines, args=forward, name=f"log-{worker.name}", daemon=True).start()
             worker.watcher = threading.Thread(
                 target=self._watch, args=(worker, process), name=f"watch-{worker.name}", daemon=True
             )

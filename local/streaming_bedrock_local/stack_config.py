@@ -26,7 +26,12 @@ DEFAULT_REGION = "us-east-1"
 
 
 class StackConfigError(Exception):
-    """The project or stack config cannot be used; ``str()`` is a single line for the user."""
+    """The project or stack config cannot be used: ``problems`` holds one line per problem (file, key, what is
+    wrong), all that were found; ``str()`` joins them with newlines."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems: tuple[str, ...] = problems
 
 
 @dataclass(frozen=True)
@@ -94,17 +99,21 @@ def _project_defaults(path: Path, block: dict[str, Any], project: str) -> tuple[
     return ours, others
 
 
-def _stack_values(path: Path, block: dict[str, Any], project: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _stack_values(
+    path: Path, block: dict[str, Any], project: str, problems: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Our keys and the others' from a stack file; keys that cannot be used are added to ``problems``."""
     ours: dict[str, Any] = {}
     others: dict[str, Any] = {}
     for key, value in block.items():
         split = _split_key(str(key), project, bare_is_project=False)
         if split is None:
-            raise StackConfigError(f"{path}: config key {key!r} needs a namespace, e.g. '{project}:{key}'")
+            problems.append(f"{path}: config key {key!r} needs a namespace, e.g. '{project}:{key}'")
+            continue
         namespace, name = split
         if isinstance(value, dict) and "secure" in value:
             if namespace == project:
-                raise StackConfigError(
+                problems.append(
                     f"{path}: {key} is a Pulumi secret, which the local stack cannot decrypt; set a plain value"
                 )
             continue
@@ -131,20 +140,37 @@ def load_stack_config(project_dir: Path | str = ".", stack: str = DEFAULT_STACK)
     ours, others = _project_defaults(project_file, _config_block(project_file, project_doc), PROJECT_NAME)
 
     stack_file = directory / f"Pulumi.{stack}.yaml"
+    problems: list[str] = []
+    stack_ours: dict[str, Any] = {}
     if stack_file.is_file():
         stack_block = _config_block(stack_file, _load_yaml(stack_file))
-        stack_ours, stack_others = _stack_values(stack_file, stack_block, PROJECT_NAME)
+        stack_ours, stack_others = _stack_values(stack_file, stack_block, PROJECT_NAME, problems)
         ours.update(stack_ours)
         others.update(stack_others)
     elif stack != DEFAULT_STACK:
         raise StackConfigError(f"{stack_file}: file not found (stack {stack!r} has no config file)")
 
-    try:
-        settings = settings_from_config(ours)
-    except SettingsError as error:
-        source = stack_file if stack_file.is_file() else project_file
-        raise StackConfigError(f"{source}: {PROJECT_NAME}:{error}") from None
+    settings = _validated(ours, stack_ours, stack_file, project_file, problems)
     region = others.get("aws:region", DEFAULT_REGION)
     if not isinstance(region, str) or not region:
-        raise StackConfigError(f"{stack_file}: aws:region must be a region name such as 'ap-northeast-1'")
+        problems.append(f"{stack_file}: aws:region must be a region name such as 'ap-northeast-1'")
+    if problems or settings is None:
+        raise StackConfigError(*problems)
     return StackConfig(settings=settings, region=region, stack=stack, project_dir=directory)
+
+
+def _validated(
+    values: dict[str, Any], from_stack: dict[str, Any], stack_file: Path, project_file: Path, problems: list[str]
+) -> Settings | None:
+    """Settings from ``values``, reporting every bad value: the component's validation stops at the first one,
+    so each rejected key is noted and left out (back to its default) and the rest validated again."""
+    remaining = dict(values)
+    while True:
+        try:
+            return settings_from_config(remaining)
+        except SettingsError as error:
+            source = stack_file if error.argument in from_stack else project_file
+            problems.append(f"{source}: {PROJECT_NAME}:{error}")
+            if error.argument not in remaining:
+                return None  # a required key is missing: nothing left to leave out
+            del remaining[error.argument]

@@ -6,6 +6,7 @@ Screenshots go to ``$DEMO_SCREENSHOTS`` when set (to look at the page as a user 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
@@ -353,3 +354,22 @@ def test_stop_button_disconnects_and_the_standin_stops_early(browser: Any, page_
         assert record.tokens_sent < 200  # 400 tokens would take 8 s
     finally:
         page.close()
+
+
+def test_page_served_by_the_gateway_needs_no_cors(browser: Any, api: RunningStack) -> None:
+    # --serve-demo: the page comes from the API's own origin, which allowedOrigins does not list; same-origin
+    # calls need no CORS, so it streams anyway.
+    options = api.server.options
+    api.server.options = dataclasses.replace(options, demo_html=(DEMO_DIR / "index.html").read_bytes())
+    page = browser.new_page(viewport=DESKTOP)
+    try:
+        assert api.base not in api.settings.allowed_origins
+        query = urlencode({"endpoint": api.url, "key": api.api_key or "", "prompt": "same origin"})
+        page.goto(f"{api.base}/demo/?{query}")
+        page.click("#send")
+        page.wait_for_function("() => ['done', 'error'].includes(document.body.dataset.state)", timeout=30_000)
+        assert page.evaluate("document.body.dataset.state") == "done", page.inner_text("#error")
+        assert page.inner_text("#output") == expected_answer("same origin", ANSWER_TOKENS)
+    finally:
+        page.close()
+        api.server.options = options

@@ -144,7 +144,8 @@ def _live_processes_under(prefix: str) -> list[int]:
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_serves_the_repo_config_and_shuts_down_cleanly(stop_signal: signal.Signals) -> None:
     port = free_port()
-    args = ["--port", str(port), "--project-dir", str(REPO), "--token-delay-ms", "1", "--concurrency", "2"]
+    args = ["--port", str(port), "--project-dir", str(REPO), "--token-delay-ms", "1", "--concurrency", "2",
+            "--log-format", "json"]  # fmt: skip
     with _started(args) as (process, info, _):
         assert info["url"] == f"http://127.0.0.1:{port}/prod/stream"
         assert f'-H "x-api-key: {info["key"]}"' in info["curl"]
