@@ -48,6 +48,6 @@ def test_first_run_says_it_is_setting_up_and_when_it_is_done(tmp_path: Path) -> 
     assert first.stdout == "sourced\n"  # progress goes to stderr, the caller's stdout stays its own
     lines = [line for line in first.stderr.splitlines() if not line.startswith("WARNING: Location")]
     assert lines[0].startswith("setting up .venv with Python 3.") and "(first run, about a minute)" in lines[0]
-    assert re.fullmatch(r"\.venv ready after \d+ s", lines[-1]), lines
+    assert re.fullmatch(r"\.venv ready after \d+ s", lines[-1]) and len(lines) == 2, lines
     second = _source(tmp_path)
     assert second.returncode == 0 and second.stdout == "sourced\n" and second.stderr == ""
