@@ -44,6 +44,7 @@ from streaming_bedrock_local.terminal import (
     reminder_lines,
     watch_enter,
 )
+from streaming_bedrock_local.verify.command import add_verify_command, main_verify
 
 EXIT_USAGE = 2
 # The CLI's stand-in runs for hours: it keeps only the latest records, and never the request bodies (prompts).
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"stand-in: tokens sent before --fail-mid-stream breaks the stream (default {DEFAULT_FAIL_AFTER_TOKENS})",
     )
+    add_verify_command(commands)  # its arguments live in streaming_bedrock_local.verify.command
     return parser
 
 
@@ -387,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "local":
             return run_local(args)
+        if args.command == "verify":
+            return main_verify(args)
         parser.error(f"unknown command {args.command!r}")
     except _UsageError as error:
         _say(f"error: {error}", sys.stderr)
