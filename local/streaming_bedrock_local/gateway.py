@@ -68,6 +68,9 @@ class GatewayOptions:
     api_key: str | None = None
     idle_timeout_s: float = IDLE_TIMEOUT_S
     stream_limit_s: float = STREAM_LIMIT_S
+    # Emulates a BUFFERED integration (or a buffering proxy): nothing reaches the client until the function's
+    # response has ended, then all of it at once. For tests of tools that must tell the two apart (verify).
+    buffer_response: bool = False
     # Named clients' keys (local_clients.py); when empty, ``api_key`` is the single key.
     client_keys: tuple[LocalApiKey, ...] = ()
 
@@ -308,6 +311,9 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             self._reply(gateway_error("INTEGRATION_FAILURE", settings, request_id), record)
             return
 
+        held: tuple[bytes, Finished | None] | None = None
+        if self.server.options.buffer_response:
+            held = self._hold(invocation, parsed.rest, record, started)
         record["status"] = parsed.status
         self.send_response_only(parsed.status)
         self.send_header("Date", self.date_time_string())
@@ -317,9 +323,14 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         self.end_headers()  # flushes the status line and headers at once
         record["ttfbMs"] = round((time.monotonic() - started) * 1000, 1)
         record["bytes"] = 0
-        if parsed.rest:
-            self._write_chunk(parsed.rest, record)
-        end = self._relay(invocation, record, started)
+        if held is not None:
+            body, end = held
+            if body:
+                self._write_chunk(body, record)
+        else:
+            if parsed.rest:
+                self._write_chunk(parsed.rest, record)
+            end = self._relay(invocation, record, started)
         if end is not None and end.error_type is None:
             self._write(b"0\r\n\r\n")
             record["outcome"] = "complete"
@@ -357,6 +368,27 @@ class _GatewayHandler(BaseHTTPRequestHandler):
                 record["outcome"] = f"invoke_{event.kind}"
                 record["error"] = event.message
                 return None
+
+    def _hold(
+        self, invocation: Invocation, first: bytes, record: dict[str, Any], started: float
+    ) -> tuple[bytes, Finished | None]:
+        """``buffer_response``: collect the whole response; (body, end), end None when it was cut."""
+        body = bytearray(first)
+        stream_until = started + self.server.options.stream_limit_s
+        while (remaining := stream_until - time.monotonic()) > 0:
+            event = invocation.next_event(min(remaining, _CLIENT_CHECK_S))
+            if event is None:
+                self._check_client()
+            elif isinstance(event, Chunk):
+                body += event.data
+            elif isinstance(event, Finished):
+                return bytes(body), event
+            else:
+                record["outcome"] = f"invoke_{event.kind}"
+                record["error"] = event.message
+                return bytes(body), None
+        record["outcome"] = "stream_time_limit"
+        return bytes(body), None
 
     def end_abnormally(self) -> None:
         """How the client learns that a started stream failed: the connection closes without the last chunk.

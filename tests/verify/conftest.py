@@ -99,11 +99,13 @@ def make_stack(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
     """``make_stack(component_args, catalog=None)``: the component's resources in moto, Bedrock's stand-in up."""
     moto_shims.install(monkeypatch)
     with ExitStack() as stack:
-        stack.enter_context(mock_aws())
+        # AWS managed policies (X-Ray write, API Gateway push to CloudWatch) exist on AWS; moto loads them on request.
+        stack.enter_context(mock_aws(config={"iam": {"load_aws_managed_policies": True}}))
 
         def make(args: Mapping[str, Any] | None = None, catalog: Catalog | None = None) -> MotoStack:
             run, mocks = recorded_stack({"model_id": MODEL, **dict(args or {})})
-            clients = {name: boto3.client(name, region_name=REGION) for name in ("apigateway", "lambda", "iam", "logs")}
+            services = ("apigateway", "lambda", "iam", "logs", "cloudwatch")
+            clients = {name: boto3.client(name, region_name=REGION) for name in services}
             outputs = Replay(clients).run(run, mocks)
             chosen = catalog or tokyo_catalog(ACCOUNT)
             monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", stack.enter_context(bedrock_control(chosen)))

@@ -47,7 +47,7 @@ def _int(value: Any) -> int:
 
 @dataclass
 class Replay:
-    clients: Mapping[str, Any]  # boto3 clients: apigateway, lambda, iam, logs
+    clients: Mapping[str, Any]  # boto3 clients: apigateway, lambda, iam, logs, cloudwatch
     ids: dict[str, str] = field(default_factory=dict)
     handled: list[str] = field(default_factory=list)
 
@@ -237,6 +237,35 @@ class Replay:
             deploymentId=inputs["deployment"],
             tracingEnabled=bool(inputs.get("xrayTracingEnabled")),
         )
+        access = inputs.get("accessLogSettings")
+        if access:
+            self.clients["apigateway"].update_stage(
+                restApiId=inputs["restApi"],
+                stageName=inputs["stageName"],
+                patchOperations=[
+                    {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": access["destinationArn"]},
+                    {"op": "replace", "path": "/accessLogSettings/format", "value": access["format"]},
+                ],
+            )
+
+    def _Account(self, reg: Registration, inputs: dict[str, Any], state: Mapping[str, Any]) -> None:
+        self.clients["apigateway"].update_account(
+            patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": inputs["cloudwatchRoleArn"]}]
+        )
+
+    def _Dashboard(self, reg: Registration, inputs: dict[str, Any], state: Mapping[str, Any]) -> None:
+        self.clients["cloudwatch"].put_dashboard(
+            DashboardName=inputs["dashboardName"], DashboardBody=inputs["dashboardBody"]
+        )
+
+    def _MetricAlarm(self, reg: Registration, inputs: dict[str, Any], state: Mapping[str, Any]) -> None:
+        numbers = ("period", "evaluationPeriods", "datapointsToAlarm")
+        names = {key: key[0].upper() + key[1:] for key in inputs if key not in ("dimensions", "name")}
+        values = {
+            names[key]: (_int(value) if key in numbers else value) for key, value in inputs.items() if key in names
+        }
+        dimensions = [{"Name": key, "Value": value} for key, value in (inputs.get("dimensions") or {}).items()]
+        self.clients["cloudwatch"].put_metric_alarm(AlarmName=reg.name, Dimensions=dimensions, **values)
 
     def _MethodSettings(self, reg: Registration, inputs: dict[str, Any], state: Mapping[str, Any]) -> None:
         settings = inputs["settings"]

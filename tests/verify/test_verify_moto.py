@@ -42,7 +42,16 @@ CONFIG_CHECKS = {
     "args",
     [
         {},
-        {"auth": "iam", "path": "chat", "stage_name": "v1", "timeout_seconds": 300, "architecture": "x86_64"},
+        {
+            "auth": "iam",
+            "path": "chat",
+            "stage_name": "v1",
+            "timeout_seconds": 300,
+            "architecture": "x86_64",
+            "access_logs": True,
+            "api_gateway_cloudwatch_role": True,
+            "tracing": True,
+        },
         {"model_id": f"global.{HAIKU}", "allowed_origins": ["https://a.example", "https://b.example"]},
     ],
     ids=["defaults", "iam-custom-path", "global-several-origins"],
@@ -209,11 +218,19 @@ def test_unknown_model_id(make_stack: MakeStack, capsys: pytest.CaptureFixture[s
 
 
 def test_profile_of_another_geography(make_stack: MakeStack, capsys: pytest.CaptureFixture[str]) -> None:
-    # A us. profile from Tokyo: Bedrock does not know it there, and the geography says why.
-    stack = make_stack({"model_id": f"us.{HAIKU}"})
+    # The component refuses a us. profile in Tokyo at preview; verify catches the same drift after deployment
+    # (the function's model changed by hand): Bedrock does not know it there, the role does not allow it.
+    stack = make_stack()
+    profile = f"us.{HAIKU}"
+    function = stack.outputs["function_name"]
+    variables = stack.clients["lambda"].get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    stack.clients["lambda"].update_function_configuration(
+        FunctionName=function, Environment={"Variables": {**variables, "BEDROCK_MODEL_ID": profile}}
+    )
     result = run_verify(stack.args(), capsys)
-    assert set(result.failed()) == {"bedrock.region", "bedrock.model"}
-    assert result.check("bedrock.region")["found"] == "us. from ap-northeast-1"
+    assert set(result.failed()) == {"bedrock.region", "bedrock.model", "iam.bedrock-model"}
+    assert "us-east-1" in str(result.check("bedrock.region")["fix"])
+    assert f"jp.{HAIKU}" in str(result.check("bedrock.region")["fix"])
 
 
 def test_anthropic_first_time_use_form_is_the_remedy(make_stack: MakeStack, capsys: pytest.CaptureFixture[str]) -> None:

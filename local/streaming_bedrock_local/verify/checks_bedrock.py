@@ -11,22 +11,12 @@ the caller lacks ``aws-marketplace:Subscribe``/``ViewSubscriptions``). Availabil
 
 from __future__ import annotations
 
-from streaming_bedrock_api.iam import GLOBAL_PROFILE_PREFIX, classify_model_id
+from streaming_bedrock_api.iam import classify_model_id
+from streaming_bedrock_api.regions import region_mismatch
 
 from .observed import ObservedModel
 from .results import CheckResult, failed, passed
 
-# Region name prefixes of each geography's source regions. A hint for a better message only: the authoritative
-# answer is GetInferenceProfile in the stack's region, which the model check reads either way.
-PROFILE_SOURCE_REGIONS: dict[str, tuple[str, ...]] = {
-    "us": ("us-east-", "us-west-"),
-    "us-gov": ("us-gov-",),
-    "eu": ("eu-",),
-    "apac": ("ap-",),
-    "jp": ("ap-northeast-1", "ap-northeast-3"),
-    "au": ("ap-southeast-2", "ap-southeast-4"),
-    "ca": ("ca-",),
-}
 FIRST_TIME_USE = (
     "Anthropic models need the first-time-use form once per account: Bedrock console → Model catalog → the model "
     "→ submit the use-case details (or PutUseCaseForModelAccess)"
@@ -38,23 +28,14 @@ MARKETPLACE = (
 
 
 def check_region(model: ObservedModel) -> CheckResult:
-    name = "bedrock.region"
-    target = classify_model_id(model.model_id)
-    if target.profile_id is None:
-        return passed(name, "a foundation model served in the stack's region", f"{model.model_id} in {model.region}")
-    prefix = model.model_id.split(".", 1)[0]
-    if prefix == GLOBAL_PROFILE_PREFIX:
-        return passed(name, "a global profile (most commercial regions)", f"{prefix}. from {model.region}")
-    sources = PROFILE_SOURCE_REGIONS.get(prefix)
-    expected = f"a {prefix}. profile used from one of its source regions ({', '.join(sources or ('?',))}*)"
-    if sources is None or model.region.startswith(sources):
-        return passed(name, expected, f"{prefix}. from {model.region}")
-    return failed(
-        name,
-        expected,
-        f"{prefix}. from {model.region}",
-        f"deploy the stack in a {prefix} region, or use the profile of {model.region}'s geography (or global.)",
-    )
+    """The profile's geography fits the region (the component's own table, ``streaming_bedrock_api.regions``: it
+    gives the better message; GetInferenceProfile in the region, read by :func:`check_model`, has the last word)."""
+    name, expected = "bedrock.region", f"a model or profile callable from {model.region}"
+    mismatch = region_mismatch(model.model_id, model.region)
+    found = f"{model.model_id} from {model.region}"
+    if mismatch is None:
+        return passed(name, expected, found)
+    return failed(name, expected, found, mismatch)
 
 
 def check_model(model: ObservedModel) -> CheckResult:

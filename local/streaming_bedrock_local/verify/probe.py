@@ -2,9 +2,10 @@
 the origin.
 
 Verdict rule: a streamed answer arrives spread over the generation, a buffered one in a burst at the end (what a
-BUFFERED integration, or a buffering proxy in between, produces). The probe asks for a long enough answer; the
-answer *streamed* when its bytes arrived in at least two reads spread over at least ``MIN_SPREAD_S`` and over at
-least ``MIN_SPREAD_SHARE`` of the time from the request to the last byte. Anything else is *buffered*.
+BUFFERED integration, or a buffering proxy in between, produces). The probe asks for a long enough answer. It
+*streamed* when half of its bytes had arrived at least ``MIN_SPREAD_S``, and at least ``MIN_SPREAD_SHARE`` of the
+time from the request to the last byte, before the last byte. Byte-weighted, so a few early bytes (a prefix some
+proxy flushes) followed by the whole answer at the end still count as *buffered*.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from .results import CheckResult, failed, passed
 
 MIN_SPREAD_S = 0.1
-MIN_SPREAD_SHARE = 0.2
+MIN_SPREAD_SHARE = 0.1
 PROBE_PROMPT = "Count from 1 to 40, one number per line, nothing else."
 PROBE_MAX_TOKENS = 200
 
@@ -39,6 +40,7 @@ class Timing:
     bytes: int
     total_s: float
     spread_s: float
+    half_bytes_before_end_s: float
     max_gap_s: float
     median_gap_s: float
     verdict: str
@@ -51,17 +53,21 @@ def analyse(arrivals: Sequence[Arrival], ended_at: float) -> Timing:
     """Figures and verdict for one response body that ended ``ended_at`` seconds after the request."""
     body = [a for a in arrivals if a.size > 0]
     if not body:
-        return Timing(None, 0, 0, ended_at, 0.0, 0.0, 0.0, "empty")
+        return Timing(None, 0, 0, ended_at, 0.0, 0.0, 0.0, 0.0, "empty")
     times = [a.at for a in body]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    spread = times[-1] - times[0]
-    streamed = len(body) >= 2 and spread >= MIN_SPREAD_S and spread >= MIN_SPREAD_SHARE * times[-1]
+    total = sum(a.size for a in body)
+    running = itertools.accumulate(a.size for a in body)
+    half_at = next(a.at for a, seen in zip(body, running, strict=True) if 2 * seen >= total)
+    before_end = times[-1] - half_at
+    streamed = before_end >= MIN_SPREAD_S and before_end >= MIN_SPREAD_SHARE * times[-1]
     return Timing(
         first_byte_s=times[0],
         chunks=len(body),
-        bytes=sum(a.size for a in body),
+        bytes=total,
         total_s=ended_at,
-        spread_s=spread,
+        spread_s=times[-1] - times[0],
+        half_bytes_before_end_s=before_end,
         max_gap_s=max(gaps, default=0.0),
         median_gap_s=statistics.median(gaps) if gaps else 0.0,
         verdict="streamed" if streamed else "buffered",
