@@ -29,6 +29,7 @@ OUTPUT_NAMES = (
     "function_arn",
     "role_arn",
     "log_group_name",
+    "log_retention_days",
     "api_key",
     "curl_command",
     "client_api_keys",
@@ -197,6 +198,8 @@ class StreamingBedrockApi(pulumi.ComponentResource):
     """ARN of the function's execution role."""
     log_group_name: pulumi.Output[str]
     """CloudWatch log group of the function."""
+    log_retention_days: pulumi.Output[int]
+    """Retention of the function's log group, in days (what `streaming-bedrock-api verify` expects to find)."""
     api_key: pulumi.Output[str | None]
     """The API key value (secret) with auth 'api_key'; otherwise null."""
     curl_command: pulumi.Output[str]
@@ -236,6 +239,7 @@ class StreamingBedrockApi(pulumi.ComponentResource):
         self.function_arn = functions.function.arn
         self.role_arn = functions.role.arn
         self.log_group_name = functions.log_group.name
+        self.log_retention_days = pulumi.Output.from_input(settings.log_retention_days)
         if api.api_key is not None:
             self.api_key = pulumi.Output.secret(api.api_key.value)
         else:

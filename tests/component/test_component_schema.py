@@ -28,6 +28,7 @@ OUTPUTS = {
     "functionArn",
     "roleArn",
     "logGroupName",
+    "logRetentionDays",
     "apiKey",
     "curlCommand",
     "clientApiKeys",
@@ -89,7 +90,8 @@ def test_schema_outputs(schema: dict[str, Any]) -> None:
     assert set(resource["properties"]) == OUTPUTS
     maps = {"clientApiKeys", "clientApiKeyIds"}  # client name -> key / key id
     properties = resource["properties"]
-    assert all(properties[name]["type"] == "string" for name in OUTPUTS - maps)
+    assert all(properties[name]["type"] == "string" for name in OUTPUTS - maps - {"logRetentionDays"})
+    assert properties["logRetentionDays"]["type"] == "integer"
     for name in maps:
         assert properties[name]["type"] == "object"
         assert properties[name]["additionalProperties"]["type"] == "string"

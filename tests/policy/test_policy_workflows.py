@@ -107,3 +107,21 @@ def test_policy_pack_project_files() -> None:
     main = (ROOT / "policy" / "__main__.py").read_text(encoding="utf-8")
     assert "PolicyPack(" in main and "from streaming_policies import" in main
     assert (ROOT / "policy" / "lint-workflows").stat().st_mode & 0o111
+
+
+def test_deploy_verifies_the_stack_after_up_and_fails_on_a_failed_check() -> None:
+    up = load("deploy.yml")["jobs"]["up"]
+    pulumi_at, pulumi = the_step(up, "pulumi/actions")
+    found = [
+        (i, step) for i, step in enumerate(up["steps"]) if "streaming-bedrock-api verify" in str(step.get("run", ""))
+    ]
+    assert len(found) == 1, "one step runs verify"
+    verify_at, verify = found[0]
+    assert verify_at == pulumi_at + 1  # right after `pulumi up`
+    run = str(verify["run"])
+    assert "--stack" in run and "--json" in run and "--no-invoke" not in run
+    # The step's exit code is verify's: nothing may swallow a failed check.
+    assert not verify.get("continue-on-error") and "||" not in run and ";" not in run
+    assert verify["env"]["STACK"] == pulumi["with"]["stack-name"]  # the stack that was just deployed
+    install = str(up["steps"][install_step_index(up)]["run"])
+    assert '".[local]"' in install  # verify's boto3
