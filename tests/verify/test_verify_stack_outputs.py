@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from streaming_bedrock_local.verify.target import from_outputs
 
 from .conftest import MotoStack, run_verify
 
@@ -55,3 +56,16 @@ def test_a_stack_the_cli_does_not_know(
     result = run_verify(["verify", "--stack", "prod", "--no-invoke"], capsys)
     assert result.code == 2 and result.stdout == ""
     assert "no stack named 'prod' found" in result.stderr and "logged in" in result.stderr
+
+
+def test_outputs_name_the_api_and_with_named_clients_give_a_client_key() -> None:
+    target = from_outputs(
+        {
+            "url": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/chat",
+            "api_key": None,
+            "client_api_keys": {"web": "key-web", "app": "key-app"},
+            "log_retention_days": 14,
+        }
+    )
+    assert (target.api_id, target.region, target.stage_name, target.path) == ("abc123", "eu-west-1", "v1", "chat")
+    assert target.api_key == "key-app" and target.log_retention_days == 14

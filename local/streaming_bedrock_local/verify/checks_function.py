@@ -9,16 +9,16 @@ from typing import Any
 
 from streaming_bedrock_api.function import RUNTIME
 from streaming_bedrock_api.iam import BEDROCK_ACTIONS, bedrock_policy_document
-from streaming_bedrock_api.packaging import HANDLER
-from streaming_bedrock_api.settings import ARCHITECTURES, function_environment, resolve_settings
+from streaming_bedrock_api.packaging import HANDLER, WRAPPER_NAME
+from streaming_bedrock_api.settings import ARCHITECTURES
 
 from .observed import Expectations, Json, ObservedFunction
 from .results import CheckResult, failed, passed
 
 REDEPLOY = "run `pulumi up` again"
 EXEC_WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"
-# The wrapper path the component sets (the same function the component uses builds it).
-EXPECTED_WRAPPER = function_environment(resolve_settings({"model_id": "anthropic.placeholder-v1:0"}))[EXEC_WRAPPER]
+# Lambda unpacks the function's zip into /var/task; the wrapper sits at the zip's top level.
+EXPECTED_WRAPPER = f"/var/task/{WRAPPER_NAME}"
 APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 
 

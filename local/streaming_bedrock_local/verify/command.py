@@ -23,7 +23,7 @@ from .checks_function import function_checks
 from .observed import Expectations, Observed
 from .probe_http import AUTH_MODES, Exchange, ProbeAuth, exchange, probe_body
 from .results import EXIT_USAGE, CheckResult, Report, VerifyUsageError, to_json, to_table
-from .target import Target, from_url, stack_outputs
+from .target import Target, from_outputs, from_url, stack_outputs
 
 ID_TOKEN_ENV = "ID_TOKEN"
 
@@ -89,8 +89,6 @@ class Progress:
 def resolve_target(args: argparse.Namespace) -> Target:
     target = Target()
     if args.stack:
-        from .target import from_outputs
-
         target = from_outputs(stack_outputs(args.stack, args.project_dir))
     if args.url:
         target = target.merged(from_url(args.url))

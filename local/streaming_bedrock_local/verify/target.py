@@ -66,9 +66,16 @@ def from_outputs(outputs: Mapping[str, Any]) -> Target:
             log_retention_days=int(retention)
             if isinstance(retention, (int, float, str)) and str(retention).isdigit()
             else None,
-            api_key=_text(outputs.get("api_key")),
+            api_key=_text(outputs.get("api_key")) or _first_client_key(outputs.get("client_api_keys")),
         )
     )
+
+
+def _first_client_key(keys: Any) -> str | None:
+    # With named clients the stack has no single api_key; any client's key will do for the probe.
+    if isinstance(keys, Mapping) and keys:
+        return _text(keys[sorted(keys)[0]])
+    return None
 
 
 def _text(value: Any) -> str | None:
