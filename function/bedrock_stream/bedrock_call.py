@@ -1,9 +1,11 @@
-"""One ConverseStream call read on its own thread, so the relay can wait with a timeout.
+"""One ConverseStream call, read so that the relay can wait with a timeout.
 
-The relay needs to wake up for heartbeats and its deadline while Bedrock is silent, and a blocking read
-cannot be interrupted. So a short-lived reader thread makes the call and feeds a queue; the relay waits on
-the queue. ``close`` stops the call at once: it shuts the underlying socket down, which also wakes a reader
-blocked in ``recv`` (a plain ``close`` does not while the response still references the socket).
+The relay needs to wake up for heartbeats and its deadline while Bedrock is silent. The call itself (request,
+retries, response head) runs on a short-lived thread that feeds a queue the relay waits on. Once the stream
+has started, the lean client's stream is read by the relay's own thread with a socket timeout
+(``next_event``); a botocore stream, whose reads cannot time out that way, stays on the thread. ``close``
+stops the call at once: it shuts the underlying socket down, which also wakes a reader blocked in ``recv``
+(a plain ``close`` does not while the response still references the socket).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import queue
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -46,11 +49,50 @@ def abort_stream(stream: object) -> None:
         pass
 
 
+class _Items:
+    """What the relay reads: ``get(timeout)`` returns the next item or raises ``queue.Empty``.
+
+    Until the response has started, items come from the call's thread through a queue. A stream that can be
+    read with a timeout (the lean client's ``next_event``) is then read right here on the caller's thread:
+    one wake-up per event, and no hand-over through the queue. A botocore stream keeps being iterated on the
+    thread, which feeds the queue.
+    """
+
+    def __init__(self, call: BedrockCall) -> None:
+        self._call = call
+        self.queue: queue.SimpleQueue[Item | tuple[Literal["pull"], Any]] = queue.SimpleQueue()
+        self._pull: Any = None
+
+    def get(self, timeout: float | None = None) -> Item:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._pull is None:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            item = self.queue.get(timeout=left)
+            if item[0] != "pull":
+                return item
+            self._pull = item[1]
+        left = _LONG_WAIT if deadline is None else deadline - time.monotonic()
+        if left <= 0:
+            raise queue.Empty
+        try:
+            event = self._pull.next_event(left)
+        except TimeoutError:
+            raise queue.Empty from None
+        except Exception as exc:
+            return ("error", exc)
+        if event is None:
+            return ("end", None)
+        return ("event", event)
+
+
+_LONG_WAIT = 3600.0
+
+
 class BedrockCall:
     """Start ``client.converse_stream(**arguments)`` in the background; read items from ``items``."""
 
     def __init__(self, client: Any, arguments: Mapping[str, Any]) -> None:
-        self.items: queue.SimpleQueue[Item] = queue.SimpleQueue()
+        self.items = _Items(self)
         self._client = client
         self._arguments = dict(arguments)
         self._lock = threading.Lock()
@@ -59,6 +101,7 @@ class BedrockCall:
         threading.Thread(target=self._run, name="bedrock-reader", daemon=True).start()
 
     def _run(self) -> None:
+        out = self.items.queue
         try:
             response = self._client.converse_stream(**self._arguments)
             stream = response["stream"]
@@ -67,14 +110,17 @@ class BedrockCall:
                     abort_stream(stream)
                     return
                 self._stream = stream
+            if callable(getattr(stream, "next_event", None)):
+                out.put(("pull", stream))  # the relay reads it on its own thread from here on
+                return
             for event in stream:
                 if self._closed:
                     return
-                self.items.put(("event", event))
-            self.items.put(("end", None))
+                out.put(("event", event))
+            out.put(("end", None))
         except BaseException as exc:
             if not self._closed:
-                self.items.put(("error", exc))
+                out.put(("error", exc))
         finally:
             self._client = None
 

@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -111,7 +112,12 @@ class Connection:
 
 
 class LeanEventStream:
-    """The ``stream`` of a ConverseStream response: yields events as botocore's EventStream does."""
+    """The ``stream`` of a ConverseStream response: yields events as botocore's EventStream does.
+
+    Besides iteration it offers :meth:`next_event` with a timeout, so the relay can read events on its own
+    thread (one wake-up per event instead of a reader thread handing each event over through a queue).
+    A failure is raised only after every event decoded before it was handed out, as in botocore.
+    """
 
     def __init__(self, connection: Connection, head: runtime_http.ResponseHead,
                  release: Callable[[Connection], None]) -> None:
@@ -119,56 +125,98 @@ class LeanEventStream:
         self._head = head
         self._release = release
         self._closed = False
+        self._ended = False
+        length = runtime_http.body_length(head)
+        self._chunked = runtime_http.ChunkedDecoder() if length is None else None
+        self._remaining = length if length is not None and length >= 0 else None
+        self._decoder = EventStreamDecoder()
+        self._ready: deque[dict[str, Any]] = deque()
+        self._error: BaseException | None = None
+        self._last_data = time.monotonic()
+        leftover = bytes(connection.buffer)
+        connection.buffer.clear()
+        self._consume(leftover)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        connection = self._connection
-        if connection is None:
-            return
-        clean = False
         try:
-            yield from self._events(connection)
-            clean = self._head.keep_alive and not self._closed
+            while (event := self.next_event(READ_TIMEOUT_SECONDS + 1)) is not None:
+                yield event
         finally:
-            self._connection = None
-            if clean:
-                self._release(connection)
-            else:
-                connection.abort()  # an error, an early stop (GeneratorExit) or close(): never reuse it
+            self.close()  # an early stop (GeneratorExit) must not leave the connection half-read; no-op at the end
 
-    def _events(self, connection: Connection) -> Iterator[dict[str, Any]]:
-        length = runtime_http.body_length(self._head)
-        chunked = runtime_http.ChunkedDecoder() if length is None else None
-        remaining = length if length is not None and length >= 0 else None
-        decoder = EventStreamDecoder()
-        pending = bytes(connection.buffer)
-        connection.buffer.clear()
+    def next_event(self, timeout: float) -> dict[str, Any] | None:
+        """The next event, None once the stream has ended (or was closed); TimeoutError if none came in time.
+
+        Raises what botocore would (EventStreamError for an exception message, ReadTimeoutError after
+        READ_TIMEOUT_SECONDS of silence, ProtocolError if the connection broke).
+        """
+        deadline = time.monotonic() + timeout
         while True:
-            if pending:
-                if chunked is not None:
-                    data = chunked.feed(pending)
-                elif remaining is not None:
-                    data = pending[:remaining]
-                    remaining -= len(data)
-                else:
-                    data = pending
-                for message in decoder.feed(data):
-                    event = parse_message(message.headers, message.payload)
-                    if event:
-                        yield event
-            if (chunked is not None and chunked.done) or remaining == 0:
-                return
+            if self._ready:
+                return self._ready.popleft()
+            if self._error is not None:
+                error, self._error = self._error, None
+                self._finish(clean=False)
+                raise error
+            connection = self._connection
+            if self._ended or connection is None:
+                self._finish(clean=self._ended and self._head.keep_alive)
+                return None
+            now = time.monotonic()
+            silence_left = self._last_data + READ_TIMEOUT_SECONDS - now
+            if silence_left <= 0:
+                self._error = errors.ReadTimeoutError("Read timeout on endpoint URL: stream silent")
+                continue
+            wait = min(deadline - now, silence_left)
+            if wait <= 0:
+                raise TimeoutError("no event yet")
             try:
-                more = connection.fill()
+                connection.sock.settimeout(wait)
+                data = connection.sock.recv(RECV_SIZE)
+            except TimeoutError:
+                continue
             except OSError as exc:
                 if self._closed:
-                    return
-                raise errors.ProtocolError(f"Connection broken: {exc!r}") from exc
-            if not more:
-                if self._closed or (remaining is None and chunked is None):
-                    return  # closed by us, or the end of a close-delimited body
-                raise errors.ProtocolError("Connection broken: IncompleteRead")
-            pending = bytes(connection.buffer)
-            connection.buffer.clear()
+                    return None
+                self._error = errors.ProtocolError(f"Connection broken: {exc!r}")
+                continue
+            if not data:
+                if self._closed:
+                    return None
+                if self._chunked is None and self._remaining is None:
+                    self._ended = True  # the end of a close-delimited body
+                else:
+                    self._error = errors.ProtocolError("Connection broken: IncompleteRead")
+                continue
+            self._last_data = time.monotonic()
+            self._consume(data)
+
+    def _consume(self, data: bytes) -> None:
+        """Decode received bytes into ready events; a decoding failure is kept for after them."""
+        try:
+            if self._chunked is not None:
+                data = self._chunked.feed(data)
+                self._ended = self._chunked.done
+            elif self._remaining is not None:
+                data = data[: self._remaining]
+                self._remaining -= len(data)
+                self._ended = self._remaining == 0
+            for message in self._decoder.feed(data):
+                event = parse_message(message.headers, message.payload)
+                if event:
+                    self._ready.append(event)
+        except Exception as exc:
+            self._error = exc
+
+    def _finish(self, clean: bool) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if clean and not self._closed:
+            connection.sock.settimeout(READ_TIMEOUT_SECONDS)
+            self._release(connection)
+        else:
+            connection.abort()
 
     def close(self) -> None:
         """Stop now: shut the connection down (wakes a blocked reader); it is never reused."""

@@ -168,3 +168,23 @@ def test_close_stops_a_live_stream_at_once(standin: BedrockStandin) -> None:
     record = standin.wait_for_done(len(standin.records()), timeout=5)[-1]
     assert record.outcome == "disconnected" and time.monotonic() - started < 1.0
     assert record.tokens_sent < 10
+
+
+@pytest.mark.parametrize("which", ["lean", "botocore"])
+def test_a_lean_stream_is_read_on_the_relay_s_thread_and_a_botocore_one_on_the_reader(
+    standin: BedrockStandin, which: str
+) -> None:
+    import threading
+
+    client = lean(standin) if which == "lean" else boto(standin)
+    standin.push(RequestPlan(pace_seconds=0.05, answer_tokens=6))
+    call = BedrockCall(client, ARGS)
+    items = [call.items.get(timeout=10)]
+    time.sleep(0.1)
+    reader_alive = any(t.name == "bedrock-reader" and t.is_alive() for t in threading.enumerate())
+    while items[-1][0] == "event":
+        items.append(call.items.get(timeout=10))
+    call.close()
+    assert reader_alive is (which == "botocore")
+    events = [item[1] for item in items[:-1]]
+    assert items[-1] == ("end", None) and events == outcome(lean(standin), standin)[0]
