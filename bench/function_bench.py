@@ -190,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pace-ms", type=float, default=1.0, help="stand-in pace per delta in the relay run")
     parser.add_argument("--importtime", action="store_true", help="also show what dominates cold init")
     parser.add_argument("--memory-mb", type=int, nargs="+", metavar="N",
-                        help="run at the CPU share of these Lambda memory sizes (cgroup v1 CFS quota), models A and B")
+                        help="run at the CPU share of these Lambda memory sizes (cgroup v1 CFS quota), models A and B; "
+                        "0 = no quota (full CPU, same high cpu.shares)")
     parser.add_argument("--runs", type=int, default=5, help="repetitions per figure with --memory-mb (medians)")
     parser.add_argument("--quota-warm", type=int, default=50, help="warm invocations per size with --memory-mb")
     parser.add_argument("--client", choices=["lean", "botocore"], default="lean",

@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from bedrock_stream.sigv4 import Credentials
 
@@ -87,17 +86,22 @@ def endpoint_url(env: Mapping[str, str]) -> str:
     return f"https://{SERVICE}{fips}.{region}.{partition_suffix(region, _true(env, 'AWS_USE_DUALSTACK_ENDPOINT'))}"
 
 
+_URL = re.compile(r"^(?P<scheme>https?)://(?:[^@/?#]*@)?(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:/?#\[\]]+))"
+                  r"(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^?#]*)?(?:[?#].*)?$", re.IGNORECASE)
+
+
 def resolve_endpoint(env: Mapping[str, str]) -> Endpoint:
     url = endpoint_url(env)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = _URL.match(url)  # a regex, not urllib.parse: it imports ipaddress and more at cold start
+    if parts is None:
         raise EndpointConfigError(f"endpoint URL must be http(s)://host[:port][/path], got {url!r}")
-    default_port = 443 if parts.scheme == "https" else 80
-    port = parts.port or default_port
-    host = parts.hostname
-    shown = f"[{host}]" if ":" in host else host
+    scheme = parts["scheme"].lower()
+    default_port = 443 if scheme == "https" else 80
+    port = int(parts["port"]) if parts["port"] else default_port
+    host = (parts["ip6"] or parts["host"]).lower()
+    shown = f"[{host}]" if parts["ip6"] else host
     header = shown if port == default_port else f"{shown}:{port}"
-    return Endpoint(url, parts.scheme, host, port, header, parts.path.rstrip("/"))
+    return Endpoint(url, scheme, host, port, header, (parts["path"] or "").rstrip("/"))
 
 
 def env_credentials(env: Mapping[str, str]) -> Credentials | None:

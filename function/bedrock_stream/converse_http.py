@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import select
 import socket
 import sys
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -44,6 +42,20 @@ READ_TIMEOUT_SECONDS = 120.0
 RECV_SIZE = 65536
 USER_AGENT = (f"streaming-bedrock-api lean-converse-stream python/{sys.version_info[0]}.{sys.version_info[1]} "
               f"exec-env/{os.environ.get('AWS_EXECUTION_ENV', 'unknown')} cfg/retry-mode#standard")
+
+
+def _random() -> float:
+    """A uniform float in [0, 1) for backoff jitter (``random`` is not imported: cold start)."""
+    return int.from_bytes(os.urandom(7), "big") / 2**56
+
+
+def _uuid4() -> str:
+    """A random (version 4) UUID string for ``amz-sdk-invocation-id`` (``uuid`` imports ``platform``)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class Connection:
@@ -230,12 +242,12 @@ class LeanBedrockClient:
     """``converse_stream(**arguments)`` over one kept-alive connection to ``endpoint``."""
 
     def __init__(self, endpoint: Endpoint, region: str, credentials: Credentials,
-                 sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] = random.random) -> None:
+                 sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] | None = None) -> None:
         self.endpoint = endpoint
         self.region = region
         self.credentials = credentials
         self._sleep = sleep
-        self._rand = rand
+        self._rand = rand or _random
         self._idle: Connection | None = None
         self._lock = threading.Lock()
         self._quota = RetryQuota()
@@ -350,7 +362,7 @@ class LeanBedrockClient:
 
     def converse_stream(self, **arguments: Any) -> dict[str, Any]:
         model_id, body = request_body(arguments)
-        invocation_id = str(uuid.uuid4())
+        invocation_id = _uuid4()
         last_cost: int | None = None
         attempt = 1
         while True:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
 from bedrock_stream.aws_env import SIGNING_NAME, Endpoint
-from bedrock_stream.sigv4 import Credentials, sign_headers
+from bedrock_stream.sigv4 import Credentials, quote, sign_headers
 
 CONTENT_TYPE = "application/json"
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
@@ -104,6 +102,8 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> dict[st
 
 
 def _reason(status: int) -> str:
+    from http import HTTPStatus  # error path only: building the enum costs cold-start time
+
     try:
         return HTTPStatus(status).phrase
     except ValueError:

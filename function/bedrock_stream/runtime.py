@@ -22,7 +22,6 @@ import os
 import socket
 import sys
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -201,6 +200,8 @@ def resolve_handler(spec: str) -> Handler:
 
 
 def _stack(exc: BaseException) -> list[str]:
+    import traceback  # error path only: it pulls in linecache and textwrap at cold start
+
     return [line.rstrip("\n") for line in traceback.format_exception(exc)][-20:]
 
 
