@@ -242,7 +242,9 @@ class LeanBedrockClient:
     """``converse_stream(**arguments)`` over one kept-alive connection to ``endpoint``."""
 
     def __init__(self, endpoint: Endpoint, region: str, credentials: Credentials,
-                 sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] | None = None,
+                 ssl_context: Any = None) -> None:
+        """``ssl_context``: for https endpoints; the system's default trust store when None."""
         self.endpoint = endpoint
         self.region = region
         self.credentials = credentials
@@ -252,13 +254,13 @@ class LeanBedrockClient:
         self._lock = threading.Lock()
         self._quota = RetryQuota()
         self._keys: dict[str, bytes] = {}
-        self._tls = self._tls_wrapper() if endpoint.scheme == "https" else None
+        self._tls = self._tls_wrapper(ssl_context) if endpoint.scheme == "https" else None
 
     @staticmethod
-    def _tls_wrapper() -> Callable[[socket.socket, str], socket.socket]:
-        import ssl  # only for https endpoints: ~40 ms at full CPU, paid during init by warm()
+    def _tls_wrapper(context: Any) -> Callable[[socket.socket, str], socket.socket]:
+        import ssl  # only for https endpoints: ~40 ms at full CPU, paid during init
 
-        context = ssl.create_default_context()
+        context = context or ssl.create_default_context()
         return lambda sock, host: context.wrap_socket(sock, server_hostname=host)
 
     def warm(self) -> None:
