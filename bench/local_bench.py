@@ -1,6 +1,7 @@
 """Benchmark of the whole local stack: client → gateway → worker processes (the deployed zip) → boto3 → stand-in.
 
-What it measures (all clocks are ``time.monotonic()`` in this process, where the stand-in also runs):
+What it measures (all clocks are ``time.monotonic()``, CLOCK_MONOTONIC, one clock for every process on the
+machine, so the stand-in's send times compare with the clients' arrival times whichever process it runs in):
 
 - added first-byte latency: when the first answer byte reached the client minus when the stand-in wrote the
   first token (so the model's own latency is not counted);
@@ -38,6 +39,7 @@ from streaming_bedrock_local.bedrock_standin import BedrockStandin, StandinRecor
 from streaming_bedrock_local.chunked import ChunkData, ChunkedDecoder  # noqa: E402
 from streaming_bedrock_local.gateway import GatewayOptions, start_gateway  # noqa: E402
 from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions  # noqa: E402
+from streaming_bedrock_local.standin_process import StandinProcess  # noqa: E402
 
 MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
 API_KEY = "bench-key"
@@ -129,7 +131,7 @@ def _expected(prompt: str, answer_tokens: int) -> tuple[str, ...]:
     return standin_answer(request, answer_tokens=answer_tokens).chunks
 
 
-def _records_by_prompt(standin: BedrockStandin) -> dict[str, StandinRecord]:
+def _records_by_prompt(standin: BedrockStandin | StandinProcess) -> dict[str, StandinRecord]:
     found = {}
     for record in standin.records():
         request = record.request or {}
@@ -198,13 +200,24 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=48, help="tokens per answer")
     parser.add_argument("--pace-ms", type=float, default=20.0, help="stand-in time between tokens")
     parser.add_argument("--switch-interval-ms", type=float, default=None, help="sys.setswitchinterval for this process")
+    parser.add_argument(
+        "--standin",
+        choices=("process", "thread"),
+        default="process",
+        help="run the stand-in in its own process (as the CLI does) or as threads of this one (default process)",
+    )
+    parser.add_argument("--skip-cli", action="store_true", help="do not time the CLI's start")
+    parser.add_argument("--py-spy", metavar="PATH", help="py-spy binary: record this process during the burst")
+    parser.add_argument("--profile-out", default="local-bench-burst.txt", help="where py-spy writes (raw stacks)")
     args = parser.parse_args()
     if args.switch_interval_ms is not None:
         sys.setswitchinterval(args.switch_interval_ms / 1000)
 
-    cli_listening_ms, cli_warm_ms = _cli_start_ms()
+    load_before = os.getloadavg()
+    cli_listening_ms, cli_warm_ms = _cli_start_ms() if not args.skip_cli else (float("nan"), float("nan"))
     settings = resolve_settings({"model_id": MODEL, "heartbeat_seconds": 30.0})
-    with tempfile.TemporaryDirectory() as tmp, BedrockStandin(
+    standin_type = StandinProcess if args.standin == "process" else BedrockStandin
+    with tempfile.TemporaryDirectory() as tmp, standin_type(
         pace_seconds=args.pace_ms / 1000, answer_tokens=args.tokens
     ) as standin:
         environment = function_environment(settings)
@@ -244,6 +257,14 @@ def main() -> int:
 
             prompts = [f"concurrent {index}" for index in range(args.concurrent)]
             cpu_before = _cpu_seconds("self"), sum(_cpu_seconds(pid) for pid in pool.worker_pids)
+            profiler = None
+            if args.py_spy:
+                profiler = subprocess.Popen(
+                    [args.py_spy, "record", "--pid", str(os.getpid()), "--format", "raw", "--rate", "250",
+                     "--nonblocking", "--threads", "--output", args.profile_out],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                time.sleep(1.0)  # py-spy attaches
             burst_started = time.monotonic()
             # The clients run in their own process so their work does not compete with the stack's threads;
             # CLOCK_MONOTONIC is system-wide, so their arrival times compare with the stand-in's.
@@ -259,6 +280,9 @@ def main() -> int:
                 stream.tokens = tuple(stream.tokens)
                 stream.body = stream.body.encode()  # type: ignore[attr-defined]
             burst_seconds = time.monotonic() - burst_started
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=60)
             stack_cpu = _cpu_seconds("self") - cpu_before[0]
             workers_cpu = sum(_cpu_seconds(pid) for pid in pool.worker_pids) - cpu_before[1]
             standin.wait_for_done(len(standin.records()), timeout=60)
@@ -296,7 +320,7 @@ def main() -> int:
         (f"{args.concurrent} concurrent: bytes lost", f"{lost}", "target 0"),
         (f"{args.concurrent} concurrent: wall time", f"{burst_seconds:.2f} s", ""),
         (f"{args.concurrent} concurrent: CPU, this process",
-         f"{stack_cpu:.2f} s", "gateway, runtime API, stand-in"),
+         f"{stack_cpu:.2f} s", "gateway, runtime API" + (", stand-in" if args.standin == "thread" else "")),
         (f"{args.concurrent} concurrent: CPU, all workers", f"{workers_cpu:.2f} s", f"of {os.cpu_count()} cores"),
         (f"{args.concurrent} concurrent: added first-byte p50", f"{_percentile(load_ttfb, 0.5):.2f} ms", ""),
         (f"{args.concurrent} concurrent: added gap p50", f"{_percentile(load_gaps, 0.5):.3f} ms", ""),
@@ -304,9 +328,11 @@ def main() -> int:
         (f"{args.concurrent} concurrent: gap p99 after token 10", f"{_percentile(steady_gaps, 0.99):.3f} ms", ""),
     ]
     width = max(len(name) for name, _, _ in rows)
+    load_after = os.getloadavg()
     print(
         f"local stack benchmark: {args.tokens} tokens/answer, stand-in pace {args.pace_ms:g} ms, "
-        f"{args.workers} workers"
+        f"{args.workers} workers, stand-in as a {args.standin}; load average before "
+        f"{load_before[0]:.2f} / after {load_after[0]:.2f} (1 min) on {os.cpu_count()} cores"
     )
     for name, value, note in rows:
         print(f"  {name:<{width}}  {value:>12}  {note}")

@@ -35,7 +35,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -53,6 +53,7 @@ DEFAULT_PACE_SECONDS = 0.02
 DEFAULT_MAX_TOKENS = 4096
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
+RECORDS_PATH = "/_standin/records"
 
 # Bedrock's pre-stream errors and their HTTP statuses (botocore's bedrock-runtime service model).
 PRE_STREAM_ERRORS: Mapping[str, int] = {
@@ -370,6 +371,15 @@ class _StandinHandler(BaseHTTPRequestHandler):
             standin._record_done()
 
     def do_GET(self) -> None:
+        # Not Bedrock's API: the control path a stand-in in another process is read through (standin_process).
+        if self.path == RECORDS_PATH:
+            body = json.dumps(self.server.standin.records_document()).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         self.send_response(404)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -584,6 +594,16 @@ class BedrockStandin:
         with self._lock:
             self._requests_done += 1
             self._lock.notify_all()
+
+    def records_document(self) -> dict[str, Any]:
+        """Requests ended so far and the retained records, as JSON-ready data (for ``GET RECORDS_PATH``)."""
+        names = [item.name for item in fields(StandinRecord) if item.name != "done"]
+        with self._lock:
+            records = [
+                {name: list(value) if isinstance(value := getattr(record, name), list) else value for name in names}
+                for record in self._records
+            ]
+            return {"requests_done": self._requests_done, "records": records}
 
     def records(self) -> list[StandinRecord]:
         """The retained records, oldest first (all of them unless ``max_records`` is set)."""
