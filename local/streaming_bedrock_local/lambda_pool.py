@@ -27,13 +27,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import queue
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,18 +88,25 @@ class PoolOptions:
 
 
 class PoolInvocation:
-    """What the gateway holds for one invocation: its event queue and a cancel switch."""
+    """What the gateway holds for one invocation: its events, read straight from the Runtime API's invocation
+    (the gateway's thread waits on it; no thread in between), and a cancel switch."""
 
-    def __init__(self, runtime_invocation: runtime.Invocation | None) -> None:
+    def __init__(self, runtime_invocation: runtime.Invocation | None, failed: InvokeFailed | None = None) -> None:
         self.runtime_invocation = runtime_invocation
-        self._events: queue.SimpleQueue[InvocationEvent] = queue.SimpleQueue()
         self.cancel_reason: str | None = None
+        self._next_chunk = 0
+        self._failed = failed
 
     def next_event(self, timeout: float) -> InvocationEvent | None:
-        try:
-            return self._events.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
+        if self.runtime_invocation is None:
+            return self._failed
+        item = self.runtime_invocation.next_chunk(self._next_chunk, max(timeout, 0.0))
+        if item is None:
             return None
+        if isinstance(item, runtime.Chunk):
+            self._next_chunk += 1
+            return Chunk(item.data)
+        return terminal_event(item)
 
     def cancel(self, reason: str) -> None:
         if self.cancel_reason is None:
@@ -107,9 +114,6 @@ class PoolInvocation:
         # runtime_api closes the response connection only while the invocation still runs (atomically).
         if self.runtime_invocation is not None:
             self.runtime_invocation.cancel()
-
-    def _put(self, event: InvocationEvent) -> None:
-        self._events.put(event)
 
 
 def terminal_event(result: runtime.InvocationResult) -> Finished | InvokeFailed:
@@ -162,7 +166,8 @@ class LambdaPool:
         self.task_root: Path | None = None
         self.zip_path: Path | None = None
         self.replacements = 0  # workers started again after an exit, a crash or a timeout
-        self._open: set[PoolInvocation] = set()
+        # Invocations the gateway still holds (weak: they go when it lets go), for init errors.
+        self._open: weakref.WeakSet[PoolInvocation] = weakref.WeakSet()
         arn = f"arn:aws:lambda:{options.region}:{LOCAL_ACCOUNT_ID}:function:{options.function_name}"
         self.api = runtime_api.RuntimeAPIServer(
             function_arn=arn, on_timeout=self._on_timeout, on_init_error=self._on_init_error
@@ -224,27 +229,11 @@ class LambdaPool:
         try:
             runtime_invocation = self.api.invoke(event, timeout_ms=timeout_ms)
         except RuntimeError:  # stopped
-            failed = PoolInvocation(None)
-            failed._put(InvokeFailed("cancelled", "the local stack is shutting down"))
-            return failed
+            return PoolInvocation(None, InvokeFailed("cancelled", "the local stack is shutting down"))
         invocation = PoolInvocation(runtime_invocation)
         with self._lock:
             self._open.add(invocation)
-        threading.Thread(
-            target=self._pump, args=(invocation,), name=f"pump-{request_id[:8]}", daemon=True
-        ).start()
         return invocation
-
-    def _pump(self, invocation: PoolInvocation) -> None:
-        runtime_invocation = invocation.runtime_invocation
-        assert runtime_invocation is not None
-        try:
-            for data in runtime_invocation.chunks():
-                invocation._put(Chunk(data))
-            invocation._put(terminal_event(runtime_invocation.wait()))
-        finally:
-            with self._lock:
-                self._open.discard(invocation)
 
     # -- workers -----------------------------------------------------------------------------------------------
 
@@ -367,7 +356,7 @@ class LambdaPool:
         with self._lock:
             waiting = [
                 i.runtime_invocation
-                for i in self._open
+                for i in list(self._open)
                 if i.runtime_invocation is not None and i.runtime_invocation.worker is None
             ]
         waiting = [i for i in waiting if i is not None and not i.done]

@@ -173,6 +173,16 @@ class Invocation:
             if finished and index >= len(self._chunks):
                 return
 
+    def next_chunk(self, index: int, timeout: float) -> Chunk | InvocationResult | None:
+        """Chunk number ``index`` once it arrived; the result once the invocation ended and every chunk before
+        it was taken; None when neither came within ``timeout`` seconds."""
+        with self._cond:
+            if index >= len(self._chunks) and self._result is None:
+                self._cond.wait(timeout)
+            if index < len(self._chunks):
+                return self._chunks[index]
+            return self._result
+
     def chunks(self, timeout: float | None = None) -> Iterator[bytes]:
         for chunk in self.timed_chunks(timeout):
             yield chunk.data
