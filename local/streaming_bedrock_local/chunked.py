@@ -65,67 +65,77 @@ class ChunkedDecoder:
         return self._remaining if self._state == "data" else 0
 
     def feed(self, data: bytes) -> list[ChunkedEvent]:
+        """Decode ``data``; chunk pieces are slices of it (one copy each), and only an incomplete framing line
+        or CRLF is kept for the next call."""
         if self._state == "done":
             self.unused += data
             return []
-        self._buffer += data
+        if self._buffer:
+            self._buffer += data
+            data = bytes(self._buffer)
+            self._buffer.clear()
         events: list[ChunkedEvent] = []
-        while self._step(events):
-            pass
+        position = 0
+        while True:
+            advanced = self._step(data, position, events)
+            if advanced is None:
+                break
+            position = advanced
         return events
 
-    def _take_line(self) -> bytes | None:
-        end = self._buffer.find(b"\r\n")
+    def _line(self, data: bytes, position: int) -> tuple[bytes, int] | None:
+        """The line starting at ``position`` and where the next begins; None (rest kept) when it is incomplete."""
+        end = data.find(b"\r\n", position)
         if end < 0:
-            if len(self._buffer) > self.MAX_LINE:
+            if len(data) - position > self.MAX_LINE:
                 raise ChunkedError("line too long")
+            self._buffer += data[position:]
             return None
-        if end > self.MAX_LINE:
+        if end - position > self.MAX_LINE:
             raise ChunkedError("line too long")
-        line = bytes(self._buffer[:end])
-        del self._buffer[: end + 2]
-        return line
+        return data[position:end], end + 2
 
-    def _step(self, events: list[ChunkedEvent]) -> bool:
-        """Advance one state transition; False when more input is needed."""
+    def _step(self, data: bytes, position: int, events: list[ChunkedEvent]) -> int | None:
+        """Advance one state transition from ``position``; the new position, or None when more input is needed."""
         if self._state == "size":
-            line = self._take_line()
-            if line is None:
-                return False
+            found = self._line(data, position)
+            if found is None:
+                return None
+            line, position = found
             size_text = line.split(b";", 1)[0].strip(b" \t")
             if not _HEX.match(size_text):
                 raise ChunkedError(f"invalid chunk size line {line[:40]!r}")
             self._remaining = int(size_text, 16)
             self._state = "data" if self._remaining else "trailers"
-            return True
+            return position
         if self._state == "data":
-            if not self._buffer:
-                return False
-            piece = bytes(self._buffer[: self._remaining])
-            del self._buffer[: len(piece)]
-            self._remaining -= len(piece)
+            if position >= len(data):
+                return None
+            take = min(self._remaining, len(data) - position)
+            piece = data[position : position + take] if take < len(data) else data
+            self._remaining -= take
             events.append(ChunkData(piece, chunk_end=self._remaining == 0))
             if self._remaining == 0:
                 self._state = "data_crlf"
-            return True
+            return position + take
         if self._state == "data_crlf":
-            if len(self._buffer) < 2:
-                return False
-            if self._buffer[:2] != b"\r\n":
+            if len(data) - position < 2:
+                self._buffer += data[position:]
+                return None
+            if data[position : position + 2] != b"\r\n":
                 raise ChunkedError("chunk data not followed by CRLF")
-            del self._buffer[:2]
             self._state = "size"
-            return True
+            return position + 2
         if self._state == "trailers":
-            line = self._take_line()
-            if line is None:
-                return False
+            found = self._line(data, position)
+            if found is None:
+                return None
+            line, position = found
             if line == b"":
                 self._state = "done"
-                self.unused = bytes(self._buffer)
-                self._buffer.clear()
+                self.unused = data[position:]
                 events.append(BodyEnd(tuple(self._trailers)))
-                return False
+                return None
             self._trailer_bytes += len(line) + 2
             if self._trailer_bytes > self.MAX_TRAILER_BYTES:
                 raise ChunkedError("trailer section too large")
@@ -133,5 +143,5 @@ class ChunkedDecoder:
             if not sep or not _FIELD_NAME.match(name):
                 raise ChunkedError(f"invalid trailer line {line[:40]!r}")
             self._trailers.append((name, value.strip(" \t")))
-            return True
-        return False
+            return position
+        return None

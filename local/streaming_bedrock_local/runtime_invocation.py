@@ -148,14 +148,20 @@ class Invocation:
             return True
 
     def _add_piece(self, piece: ChunkData) -> None:
-        self._partial += piece.data
-        if piece.chunk_end:
-            chunk = Chunk(bytes(self._partial), time.monotonic())
+        if not piece.chunk_end:
+            self._partial += piece.data
+            return
+        if self._partial:
+            self._partial += piece.data
+            data = bytes(self._partial)
             self._partial.clear()
-            with self._cond:
-                if self._result is None:
-                    self._chunks.append(chunk)
-                    self._cond.notify_all()
+        else:
+            data = piece.data  # the whole chunk came in one piece (the usual case): kept as it is, no copy
+        chunk = Chunk(data, time.monotonic())
+        with self._cond:
+            if self._result is None:
+                self._chunks.append(chunk)
+                self._cond.notify_all()
 
     # consumer API
     def timed_chunks(self, timeout: float | None = None) -> Iterator[Chunk]:
