@@ -26,13 +26,14 @@ from urllib.parse import urlsplit
 
 from streaming_bedrock_api.settings import function_environment
 
-from streaming_bedrock_local.bedrock_standin import DEFAULT_ANSWER_TOKENS, BedrockStandin, Fault
+from streaming_bedrock_local.bedrock_standin import DEFAULT_ANSWER_TOKENS, Fault
 from streaming_bedrock_local.demo_link import demo_lines
 from streaming_bedrock_local.faults import FaultNameError, build_fault, describe_fault, short_names
 from streaming_bedrock_local.gateway import DEFAULT_PORT, GatewayOptions, start_gateway
 from streaming_bedrock_local.lambda_pool import LambdaPool, PoolOptions
 from streaming_bedrock_local.local_clients import LocalApiKey, key_ids_environment, local_api_keys
 from streaming_bedrock_local.stack_config import DEFAULT_STACK, StackConfigError, load_stack_config
+from streaming_bedrock_local.standin_process import StandinProcess
 from streaming_bedrock_local.terminal import (
     LOG_FORMATS,
     Banner,
@@ -49,7 +50,7 @@ from streaming_bedrock_local.verify.command import add_verify_command, main_veri
 EXIT_USAGE = 2
 # The CLI's stand-in runs for hours: it keeps only the latest records, and never the request bodies (prompts).
 STANDIN_MAX_RECORDS = 100
-DEFAULT_CONCURRENCY = 2
+DEFAULT_CONCURRENCY = 8  # the most warm workers that kept the added gap p99 <= 5 ms here (local/README.md)
 DEFAULT_TOKEN_DELAY_MS = 20.0
 DEFAULT_FAIL_AFTER_TOKENS = 5
 
@@ -201,9 +202,10 @@ def _check_args(args: argparse.Namespace) -> None:
         raise _UsageError("--api-key must not be empty")
 
 
-def build_standin(args: argparse.Namespace, fault: Fault | None) -> BedrockStandin:
-    """The stand-in model as the CLI runs it (not started)."""
-    return BedrockStandin(
+def build_standin(args: argparse.Namespace, fault: Fault | None) -> StandinProcess:
+    """The stand-in model as the CLI runs it (not started): in its own process, so its threads never take the
+    GIL from the gateway's (see local/README.md, concurrency figures)."""
+    return StandinProcess(
         pace_seconds=args.token_delay_ms / 1000,
         answer_tokens=args.answer_tokens,
         fault=fault,
@@ -305,7 +307,7 @@ def run_local(args: argparse.Namespace) -> int:
     started = time.monotonic()
     environment = function_environment(settings)
     environment.update(key_ids_environment(keys))
-    standin: BedrockStandin | None = None
+    standin: StandinProcess | None = None
     # The workers get the developer's AWS credentials only when the calls go to AWS or over TLS; otherwise
     # a signed request would carry the access key id and session token in clear to whoever listens.
     forward_credentials = args.bedrock == "real" or urlsplit(args.bedrock_endpoint or "").scheme == "https"

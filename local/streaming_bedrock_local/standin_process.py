@@ -104,6 +104,10 @@ class StandinProcess:
         self.stop()
 
     @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
     def port(self) -> int:
         if self._port is None:
             raise RuntimeError("stand-in process not started")
