@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from streaming_bedrock_local.bedrock_standin import BeforeStreamFault, MidStreamFault
-from streaming_bedrock_local.cli import build_parser
+from streaming_bedrock_local.cli import DEFAULT_CONCURRENCY, build_parser
 from streaming_bedrock_local.demo_link import demo_lines
 from streaming_bedrock_local.faults import FaultNameError, build_fault, describe_fault, parse_fault_name, short_names
 from streaming_bedrock_local.stack_config import StackConfigError, load_stack_config
@@ -187,8 +187,9 @@ def test_help_lists_every_fault_name_the_defaults_and_port_zero() -> None:
     for name in [*short_names("before"), *short_names("mid")]:
         assert name in text
     assert "access-denied" in text and "model-stream-error" in text
-    for default in ("(default 3000)", "0 picks a free one", "(default dev)", "(default 2)", "(default 20)",
-                    "(default 48)", "(default 5)", "(default text)", "(default standin)"):  # fmt: skip
+    defaults = ("(default 3000)", "0 picks a free one", "(default dev)", f"(default {DEFAULT_CONCURRENCY})",
+                "(default 20)", "(default 48)", "(default 5)", "(default text)", "(default standin)")  # fmt: skip
+    for default in defaults:
         assert default in text, default
 
 
