@@ -1,9 +1,11 @@
 """What the stack's dashboard shows and what its alarms watch, as pure data (no Pulumi import).
 
 The custom metrics (namespace ``StreamingBedrockApi``) are the ones the function writes as EMF: per model
-(``observability.emf_line``, dimension ``Model``) and per client (``metering.client_emf_line``, dimension
-``Client``). ``tests/component/test_component_monitoring.py`` runs the function's relay and checks that every custom
-metric referenced here is one it actually emits, with the same namespace, name and dimensions.
+(``observability.emf_line``, dimensions ``FunctionName`` + ``Model``) and per client (``metering.client_emf_line``,
+dimensions ``FunctionName`` + ``Client``). ``FunctionName`` is this stack's function, so two stacks in one account
+never read each other's numbers. ``tests/component/test_component_monitoring.py`` runs the function's relay and
+checks that every custom metric referenced here is one it actually emits, with the same namespace, name and
+dimensions.
 
 AWS metrics: API Gateway REST APIs report ``Count``, ``4XXError``, ``5XXError`` by ``ApiName`` and ``Stage``;
 Lambda ``Duration``, ``ConcurrentExecutions``, ``Throttles``, ``Errors`` by ``FunctionName``; Bedrock
@@ -87,11 +89,12 @@ def dashboard_body(settings: Settings, names: MonitoredNames) -> dict[str, Any]:
     api = ["ApiName", names.api_name, "Stage", names.stage]
     function = ["FunctionName", names.function_name]
     model = settings.model_id
+    by_model = [*function, "Model", model]
     clients = metered_clients(settings)
     if clients:
-        tokens = [[namespace, "OutputTokens", "Client", client, {"label": client}] for client in clients]
+        tokens = [[namespace, "OutputTokens", *function, "Client", client, {"label": client}] for client in clients]
     else:
-        tokens = [[namespace, "OutputTokens", "Model", model, {"label": model}]]
+        tokens = [[namespace, "OutputTokens", *by_model, {"label": model}]]
     region = names.region
     widgets = [
         _widget("Requests and errors (API Gateway)", [
@@ -100,8 +103,8 @@ def dashboard_body(settings: Settings, names: MonitoredNames) -> dict[str, Any]:
             [API_NAMESPACE, "5XXError", *api, {"label": "5XX"}],
         ], 0, 0, region, stat="Sum", period=60),
         _widget("Time to first token (ms)", [
-            [namespace, "TimeToFirstToken", "Model", model, {"stat": "p50", "label": "p50"}],
-            [namespace, "TimeToFirstToken", "Model", model, {"stat": "p99", "label": "p99"}],
+            [namespace, "TimeToFirstToken", *by_model, {"stat": "p50", "label": "p50"}],
+            [namespace, "TimeToFirstToken", *by_model, {"stat": "p99", "label": "p99"}],
         ], 12, 0, region, period=60),
         _widget("Output tokens per minute, per client", tokens, 0, 6, region, stat="Sum", period=60),
         _widget("Function duration, concurrency, throttles", [
@@ -122,6 +125,7 @@ def alarm_specs(settings: Settings, names: MonitoredNames) -> list[AlarmSpec]:
     """The four alarms, with the stack's thresholds."""
     namespace = metrics_namespace(settings)
     api = {"ApiName": names.api_name, "Stage": names.stage}
+    by_model = {"FunctionName": names.function_name, "Model": settings.model_id}
     return [
         AlarmSpec(
             "server-error-rate",
@@ -140,14 +144,14 @@ def alarm_specs(settings: Settings, names: MonitoredNames) -> list[AlarmSpec]:
         AlarmSpec(
             "bedrock-throttles",
             f"Bedrock throttled at least {settings.alarm_bedrock_throttles} requests in 5 minutes",
-            namespace, "Throttles", {"Model": settings.model_id},
+            namespace, "Throttles", by_model,
             threshold=settings.alarm_bedrock_throttles, comparison="GreaterThanOrEqualToThreshold",
             statistic="Sum",
         ),
         AlarmSpec(
             "ttft-p99",
             f"Time to first token p99 above {settings.alarm_ttft_p99_ms} ms for 10 minutes",
-            namespace, "TimeToFirstToken", {"Model": settings.model_id},
+            namespace, "TimeToFirstToken", by_model,
             threshold=settings.alarm_ttft_p99_ms, comparison="GreaterThanThreshold", extended_statistic="p99",
             evaluation_periods=2, datapoints_to_alarm=2,
         ),

@@ -36,6 +36,9 @@ class FunctionConfig:
     client_key_ids: Mapping[str, str] = field(default_factory=dict)
     # The Bedrock guardrail on every call (guardrail.py), from GUARDRAIL_*.
     guardrail: GuardrailConfig | None = None
+    # The function's own name (Lambda sets AWS_LAMBDA_FUNCTION_NAME): the FunctionName dimension of every metric,
+    # so two stacks in one account never share a series (observability.py).
+    function_name: str = ""
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -87,4 +90,5 @@ def load_config(env: Mapping[str, str]) -> FunctionConfig:
         metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or DEFAULT_METRICS_NAMESPACE,
         client_key_ids=client_key_ids,
         guardrail=guardrail,
+        function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip(),
     )

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_stream.observability import InvocationRecord
+from bedrock_stream.observability import InvocationRecord, emf_dimensions
 
 KEY_IDS_ENV = "CLIENT_KEY_IDS"
 UNKNOWN_CLIENT = "unknown"
@@ -79,8 +79,11 @@ def with_request_metadata(arguments: Mapping[str, Any], client: str | None) -> d
     return {**arguments, "requestMetadata": metadata} if metadata else dict(arguments)
 
 
-def client_emf_line(record: InvocationRecord, namespace: str, timestamp_ms: int) -> str | None:
-    """The per-client EMF document for one invocation, or None when the request carried no client."""
+def client_emf_line(
+    record: InvocationRecord, namespace: str, timestamp_ms: int, function_name: str = ""
+) -> str | None:
+    """The per-client EMF document for one invocation (dimensions ``FunctionName`` and ``Client``, see
+    :mod:`observability`), or None when the request carried no client."""
     if record.client is None:
         return None
     values: dict[str, float] = {"Requests": 1}
@@ -93,18 +96,19 @@ def client_emf_line(record: InvocationRecord, namespace: str, timestamp_ms: int)
     ):
         if value is not None:
             values[name] = value
+    dimension_sets, dimension_values = emf_dimensions(CLIENT_DIMENSION, record.client, function_name)
     document: dict[str, object] = {
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [
                 {
                     "Namespace": namespace,
-                    "Dimensions": [[CLIENT_DIMENSION]],
+                    "Dimensions": dimension_sets,
                     "Metrics": [{"Name": name, "Unit": CLIENT_METRICS[name]} for name in values],
                 }
             ],
         },
-        CLIENT_DIMENSION: record.client,
+        **dimension_values,
         "RequestId": record.request_id,
         **values,
     }

@@ -1,6 +1,11 @@
 """One structured log line and one CloudWatch EMF metrics line per invocation (pure).
 
 Neither line ever contains prompt or answer text: only ids, sizes, timings and codes.
+
+Every metric carries the dimension ``FunctionName`` (the function's own name, which Lambda sets in
+``AWS_LAMBDA_FUNCTION_NAME``; Lambda developer guide, "Defined runtime environment variables") next to ``Model``
+or ``Client``: the namespace is shared by every stack in the account, and without it two stacks would add up on
+each other's dashboards and alarms. Outside Lambda, without a name, the dimension is left out.
 """
 
 from __future__ import annotations
@@ -39,8 +44,18 @@ def log_line(record: InvocationRecord) -> str:
     return json.dumps(fields, separators=(",", ":"))
 
 
-def emf_line(record: InvocationRecord, namespace: str, timestamp_ms: int) -> str:
-    """A CloudWatch Embedded Metric Format document, dimensioned by model."""
+FUNCTION_DIMENSION = "FunctionName"
+
+
+def emf_dimensions(dimension: str, value: str, function_name: str) -> tuple[list[list[str]], dict[str, str]]:
+    """The one dimension set of an EMF document and its values: ``dimension`` within this function."""
+    if not function_name:
+        return [[dimension]], {dimension: value}
+    return [[FUNCTION_DIMENSION, dimension]], {FUNCTION_DIMENSION: function_name, dimension: value}
+
+
+def emf_line(record: InvocationRecord, namespace: str, timestamp_ms: int, function_name: str = "") -> str:
+    """A CloudWatch Embedded Metric Format document, dimensioned by function and model."""
     values: dict[str, tuple[float, str]] = {
         "Invocations": (1, "Count"),
         "ServerErrors": (1 if record.status >= 500 else 0, "Count"),
@@ -57,18 +72,19 @@ def emf_line(record: InvocationRecord, namespace: str, timestamp_ms: int) -> str
         values["InputTokens"] = (record.input_tokens, "Count")
     if record.output_tokens is not None:
         values["OutputTokens"] = (record.output_tokens, "Count")
+    dimension_sets, dimension_values = emf_dimensions("Model", record.model, function_name)
     document: dict[str, object] = {
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [
                 {
                     "Namespace": namespace,
-                    "Dimensions": [["Model"]],
+                    "Dimensions": dimension_sets,
                     "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in values.items()],
                 }
             ],
         },
-        "Model": record.model,
+        **dimension_values,
         "RequestId": record.request_id,
     }
     document.update({name: value for name, (value, _) in values.items()})

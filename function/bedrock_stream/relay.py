@@ -125,8 +125,9 @@ class Relay:
             record.duration_ms = (self.clock() - started_at) * 1000
             self.emit(log_line(record))
             now_ms = int(time.time() * 1000)
-            self.emit(emf_line(record, self.config.metrics_namespace, now_ms))
-            per_client = client_emf_line(record, self.config.metrics_namespace, now_ms)
+            namespace, function_name = self.config.metrics_namespace, self.config.function_name
+            self.emit(emf_line(record, namespace, now_ms, function_name))
+            per_client = client_emf_line(record, namespace, now_ms, function_name)
             if per_client is not None:
                 self.emit(per_client)
 

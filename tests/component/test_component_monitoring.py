@@ -66,10 +66,14 @@ SUCCESS: list[dict[str, Any]] = [
 THROTTLED = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "ConverseStream")
 
 
-def emitted_metrics(run: ComponentRun) -> set[Metric]:
-    """Run the function's relay with the deployed environment and collect what its EMF documents declare."""
+def emitted_metrics(run: ComponentRun, function_name: str | None = None) -> set[Metric]:
+    """Run the function's relay with the deployed environment and collect what its EMF documents declare.
+
+    Lambda adds ``AWS_REGION`` and ``AWS_LAMBDA_FUNCTION_NAME`` (the stack's function, unless ``function_name``
+    names another stack's)."""
     environment = dict(run.one("aws:lambda/function:Function").inputs["environment"]["variables"])
     environment["AWS_REGION"] = REGION
+    environment["AWS_LAMBDA_FUNCTION_NAME"] = function_name or run.outputs["function_name"]
     config = load_config(environment)
     key_ids: list[str | None] = [*config.client_key_ids] or [None]
     lines: list[str] = []
@@ -144,12 +148,24 @@ def test_every_custom_metric_referenced_is_one_the_function_emits(args: dict[str
 def test_the_check_catches_a_metric_the_function_does_not_emit() -> None:
     run = run_component({"model_id": MODEL, "clients": [{"name": "web"}]})
     emitted = custom(emitted_metrics(run))
-    wrong_dimension = (NAMESPACE, "OutputTokens", frozenset({("Client", "nobody")}))
-    wrong_name = (NAMESPACE, "OutputToken", frozenset({("Client", "web")}))
-    per_model_requests = (NAMESPACE, "Requests", frozenset({("Model", MODEL)}))
-    for metric in (wrong_dimension, wrong_name, per_model_requests):
+    function = ("FunctionName", run.outputs["function_name"])
+    wrong_dimension = (NAMESPACE, "OutputTokens", frozenset({function, ("Client", "nobody")}))
+    wrong_name = (NAMESPACE, "OutputToken", frozenset({function, ("Client", "web")}))
+    per_model_requests = (NAMESPACE, "Requests", frozenset({function, ("Model", MODEL)}))
+    account_wide = (NAMESPACE, "OutputTokens", frozenset({("Client", "web")}))
+    for metric in (wrong_dimension, wrong_name, per_model_requests, account_wide):
         assert metric not in emitted
-    assert (NAMESPACE, "OutputTokens", frozenset({("Client", "web")})) in emitted
+    assert (NAMESPACE, "OutputTokens", frozenset({function, ("Client", "web")})) in emitted
+
+
+@pytest.mark.parametrize("args", [{}, {"clients": [{"name": "web"}]}], ids=["default-key", "named-clients"])
+def test_another_stack_in_the_account_never_feeds_this_stacks_graphs_or_alarms(args: dict[str, Any]) -> None:
+    """Same project, model and clients, other function: the namespace is shared, the series are not."""
+    run = run_component({"model_id": MODEL, **args})
+    referenced = custom(dashboard_metrics(_dashboard(run))) | custom(alarm_metrics(run))
+    other_stack = custom(emitted_metrics(run, function_name="chat-fn-9z8y7x6"))
+    assert referenced and other_stack
+    assert not referenced & other_stack, sorted(referenced & other_stack)
 
 
 def test_dashboard_covers_traffic_latency_tokens_function_and_bedrock() -> None:
@@ -163,7 +179,7 @@ def test_dashboard_covers_traffic_latency_tokens_function_and_bedrock() -> None:
     assert {("AWS/ApiGateway", m, api) for m in ("Count", "4XXError", "5XXError")} <= metrics
     assert {("AWS/Lambda", m, function) for m in ("Duration", "ConcurrentExecutions", "Throttles")} <= metrics
     assert {("AWS/Bedrock", m, model) for m in ("Invocations", "InvocationThrottles", "InvocationLatency")} <= metrics
-    assert {(NAMESPACE, "OutputTokens", frozenset({("Client", c)})) for c in ("web", "batch")} <= metrics
+    assert {(NAMESPACE, "OutputTokens", function | {("Client", c)}) for c in ("web", "batch")} <= metrics
     rows = [row for widget in _dashboard(run)["widgets"] for row in widget["properties"]["metrics"]]
     ttft = [row for row in rows if row[1] == "TimeToFirstToken"]
     assert sorted(row[-1]["stat"] for row in ttft) == ["p50", "p99"]

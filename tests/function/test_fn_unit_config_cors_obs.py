@@ -82,4 +82,14 @@ def test_emf_line_declares_exactly_the_metrics_it_carries() -> None:
     assert all(isinstance(doc[n], (int, float)) for n in names)
     assert "TimeToFirstToken" not in names  # no token arrived, so no sample
     assert doc["Throttles"] == 1 and doc["ClientErrors"] == 1 and doc["ServerErrors"] == 0
-    assert doc["Model"] == "m"
+    assert doc["Model"] == "m" and "FunctionName" not in doc  # outside Lambda: no function name
+
+
+def test_emf_metrics_are_per_function_when_lambda_names_it() -> None:
+    config = load_config({"BEDROCK_MODEL_ID": "m", "AWS_REGION": "ap-northeast-1",
+                          "AWS_LAMBDA_FUNCTION_NAME": "chat-fn-0a1b2c3"})
+    assert config.function_name == "chat-fn-0a1b2c3"
+    record = InvocationRecord(request_id="r1", model="m", status=200, duration_ms=3.0)
+    doc = json.loads(emf_line(record, "NS", 1, config.function_name))
+    assert doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["FunctionName", "Model"]]
+    assert (doc["FunctionName"], doc["Model"]) == ("chat-fn-0a1b2c3", "m")

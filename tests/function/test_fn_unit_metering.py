@@ -79,7 +79,8 @@ def test_the_relay_tags_the_call_and_meters_cache_tokens() -> None:
     client = ScriptedClient([delta("a"), delta("b"), {"messageStop": {"stopReason": "end_turn"}},
                              {"metadata": {"usage": usage, "metrics": {"latencyMs": 1}}}])
     lines: list[str] = []
-    relay = Relay(FunctionConfig(model_id="m", client_key_ids=KEY_IDS), lambda: client, emit=lines.append)
+    config = FunctionConfig(model_id="m", client_key_ids=KEY_IDS, function_name="chat-fn-0a1b2c3")
+    relay = Relay(config, lambda: client, emit=lines.append)
     stream = RecordingStream()
     relay(_event("zzz999yyyx"), InvocationContext("req-1", int(time.time() * 1000) + 60_000), stream)
     assert stream.status == 200 and stream.body == b"ab"
@@ -91,3 +92,7 @@ def test_the_relay_tags_the_call_and_meters_cache_tokens() -> None:
     assert (per_client["Client"], per_client["CacheReadInputTokens"], per_client["CacheWriteInputTokens"]) == (
         "batch", 3, 1
     )
+    # Both documents are this function's series (observability.py: the namespace is shared by every stack).
+    for document, dimension in ((per_model, "Model"), (per_client, "Client")):
+        assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["FunctionName", dimension]]
+        assert document["FunctionName"] == "chat-fn-0a1b2c3"

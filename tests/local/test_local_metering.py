@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from streaming_bedrock_local.bedrock_standin import standin_answer
+from streaming_bedrock_local.lambda_pool import DEFAULT_FUNCTION_NAME
 
 from .conftest import RunningStack, next_record, prompt_body, request, running_stack
 
@@ -74,7 +75,9 @@ def test_each_invocation_emits_a_client_emf_document_with_its_own_counts(
     for document in per_client:
         directive = document["_aws"]["CloudWatchMetrics"][0]
         assert directive["Namespace"] == "StreamingBedrockApi"
-        assert directive["Dimensions"] == [["Client"]]
+        # Within this function only (the namespace is shared by every stack in the account).
+        assert directive["Dimensions"] == [["FunctionName", "Client"]]
+        assert document["FunctionName"] == DEFAULT_FUNCTION_NAME
         names = {metric["Name"] for metric in directive["Metrics"]}
         assert {"Requests", "InputTokens", "OutputTokens", "TimeToFirstToken"} <= names
         assert document["Requests"] == 1 and document["TimeToFirstToken"] > 0
