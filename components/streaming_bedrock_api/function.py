@@ -99,6 +99,15 @@ def create_function(
         tracing_config = aws.lambda_.FunctionTracingConfigArgs(mode="Active")
 
     archive = build_function_zip()
+    guardrail_arn: dict[str, pulumi.Input[str]] = {}
+    if settings.guardrail is not None:
+        # The function names the guardrail by its full ARN: the role's bedrock:GuardrailIdentifier condition is
+        # "<ARN>:<version>" (iam.require_guardrail), and the ARN leaves no doubt that a call matches it, whereas
+        # the Bedrock user guide ("Enforce the use of specific guardrails...") only shows ARN-valued conditions.
+        spec = settings.guardrail
+        guardrail_arn["GUARDRAIL_IDENTIFIER"] = pulumi.Output.all(
+            context.region, context.account, context.partition
+        ).apply(lambda values: spec.arn(values[0], values[1], values[2]))
     function = aws.lambda_.Function(
         f"{name}-fn",
         description="Relays Amazon Bedrock ConverseStream output through API Gateway response streaming",
@@ -110,7 +119,7 @@ def create_function(
         memory_size=settings.memory_size,
         timeout=settings.timeout_seconds,
         environment=aws.lambda_.FunctionEnvironmentArgs(
-            variables={**function_environment(settings), **(extra_environment or {})}
+            variables={**function_environment(settings), **guardrail_arn, **(extra_environment or {})}
         ),
         reserved_concurrent_executions=settings.reserved_concurrency,
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=log_group.name),

@@ -101,7 +101,8 @@ def guardrail_args(spec: GuardrailSpec | None) -> dict[str, str] | None:
 
 
 def guardrail_environment(spec: GuardrailSpec | None) -> dict[str, str]:
-    """The function's GUARDRAIL_* variables (none without a guardrail)."""
+    """The function's GUARDRAIL_* variables (none without a guardrail); on AWS the component replaces
+    ``GUARDRAIL_IDENTIFIER`` with the guardrail's ARN (function.py), the local stack keeps the id."""
     if spec is None:
         return {}
     return {

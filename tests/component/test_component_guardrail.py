@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from bedrock_stream.config import load_config
+from bedrock_stream.guardrail import with_guardrail
 from streaming_bedrock_api.guardrail_spec import parse_guardrail
 from streaming_bedrock_api.iam import bedrock_policy_document
 from streaming_bedrock_api.settings import SettingsError
@@ -50,14 +52,20 @@ def test_the_component_wires_the_guardrail_into_the_function_and_its_role() -> N
     )
     variables = run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
     assert {k: v for k, v in variables.items() if k.startswith("GUARDRAIL_")} == {
-        "GUARDRAIL_IDENTIFIER": "gr0abc123",
+        "GUARDRAIL_IDENTIFIER": GUARDRAIL_ARN,  # the full ARN, though the stack names the guardrail by its id
         "GUARDRAIL_VERSION": "2",
         "GUARDRAIL_STREAM_PROCESSING_MODE": "async",
         "GUARDRAIL_TRACE": "enabled",
     }
+    # What the function will send is exactly what IAM requires (the user guide's conditions are ARN-valued).
+    config = load_config({**variables, "AWS_REGION": REGION})
+    sent = with_guardrail({}, config.guardrail)["guardrailConfig"]
+    required = f"{sent['guardrailIdentifier']}:{sent['guardrailVersion']}"
     policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", suffix="-bedrock").inputs["policy"])
-    for statement in _invoke_statements(policy):
-        assert statement["Condition"]["StringEquals"]["bedrock:GuardrailIdentifier"] == f"{GUARDRAIL_ARN}:2"
+    invokes = _invoke_statements(policy)
+    assert invokes
+    for statement in invokes:
+        assert statement["Condition"]["StringEquals"]["bedrock:GuardrailIdentifier"] == required
     assert any(s["Action"] == ["bedrock:ApplyGuardrail"] for s in policy["Statement"])
 
 
