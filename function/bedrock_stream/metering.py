@@ -36,7 +36,8 @@ CLIENT_METRICS: dict[str, str] = {
     "CacheWriteInputTokens": "Count",
     "TimeToFirstToken": "Milliseconds",
 }
-_METADATA_VALUE = re.compile(r"^[a-zA-Z0-9\s:_@$#=/+,\-.]{0,256}$")
+# ASCII \s and a full match, as the service's (Java) pattern means it (standin_metadata.py says why).
+_METADATA_VALUE = re.compile(r"[a-zA-Z0-9\s:_@$#=/+,\-.]{0,256}", re.ASCII)
 
 
 def parse_key_ids(raw: str) -> dict[str, str]:
@@ -68,7 +69,7 @@ def client_for(event: object, key_ids: Mapping[str, str]) -> str | None:
 
 def request_metadata(client: str | None) -> dict[str, str]:
     """ConverseStream ``requestMetadata`` naming the client (empty when there is none or it is not sendable)."""
-    if client is None or not _METADATA_VALUE.match(client):
+    if client is None or not _METADATA_VALUE.fullmatch(client):
         return {}
     return {REQUEST_METADATA_KEY: client}
 

@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 MAX_ENTRIES = 16
-_KEY = re.compile(r"^[a-zA-Z0-9\s:_@$#=/+,\-.]{1,256}$")
-_VALUE = re.compile(r"^[a-zA-Z0-9\s:_@$#=/+,\-.]{0,256}$")
+# The service validates with Java regexes, where \s is ASCII whitespace only: re.ASCII, and fullmatch (a Python "$"
+# would also accept one character too many when it is a trailing newline).
+_KEY = re.compile(r"[a-zA-Z0-9\s:_@$#=/+,\-.]{1,256}", re.ASCII)
+_VALUE = re.compile(r"[a-zA-Z0-9\s:_@$#=/+,\-.]{0,256}", re.ASCII)
 
 
 def check_request_metadata(body: Mapping[str, Any]) -> None:
@@ -26,7 +28,7 @@ def check_request_metadata(body: Mapping[str, Any]) -> None:
     if not isinstance(metadata, dict) or not 1 <= len(metadata) <= MAX_ENTRIES:
         raise ValueError(f"requestMetadata must be a map of 1 to {MAX_ENTRIES} entries")
     for key, value in metadata.items():
-        if not isinstance(key, str) or not _KEY.match(key):
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise ValueError(f"requestMetadata key {key!r} does not match the allowed pattern")
-        if not isinstance(value, str) or not _VALUE.match(value):
+        if not isinstance(value, str) or not _VALUE.fullmatch(value):
             raise ValueError(f"requestMetadata value for {key!r} does not match the allowed pattern")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -48,10 +49,14 @@ def test_request_metadata_respects_bedrocks_constraints() -> None:
     shape = get_session().get_service_model("bedrock-runtime").operation_model("ConverseStream").input_shape
     value_pattern = shape.members["requestMetadata"].value.metadata["pattern"]
     assert value_pattern == "[a-zA-Z0-9\\s:_@$#=/+,-.]{0,256}"
-    assert request_metadata("web-app.v2_x") == {"client": "web-app.v2_x"}
+    # The service's Java regex: \s is ASCII whitespace, and the whole value must match.
+    oracle = re.compile(value_pattern, re.ASCII)
+    samples = ["web-app.v2_x", "a b:c@d$e#f=g/h+i,j", "", "naïve", "x" * 256, "x" * 257, "a\u00a0b", "x" * 256 + "\n"]
+    for sample in samples:
+        sendable = oracle.fullmatch(sample) is not None
+        # not sendable: dropped rather than failing the call
+        assert request_metadata(sample) == ({"client": sample} if sendable else {}), repr(sample)
     assert request_metadata(None) == {}
-    assert request_metadata("naïve") == {}  # not sendable: dropped rather than failing the call
-    assert request_metadata("x" * 257) == {}
 
 
 def test_client_emf_document() -> None:

@@ -29,8 +29,10 @@ def test_valid_request_metadata_is_accepted_and_recorded(standin: BedrockStandin
 
 @pytest.mark.parametrize(
     "metadata",
-    [{"client": "naïve"}, {"bad key!": "x"}, {f"k{i}": "v" for i in range(17)}, {"client": "x" * 257}],
-    ids=["non-ascii-value", "bad-key", "17-entries", "long-value"],
+    [{"client": "naïve"}, {"bad key!": "x"}, {f"k{i}": "v" for i in range(17)}, {"client": "x" * 257},
+     {"client": "a\u00a0b"}, {"client": "x" * 256 + "\n"}, {"k" * 256 + "\n": "v"}],
+    ids=["non-ascii-value", "bad-key", "17-entries", "long-value", "non-ascii-space", "long-value-newline",
+         "long-key-newline"],
 )
 def test_metadata_bedrock_refuses_is_a_validation_exception(standin: BedrockStandin, metadata: dict[str, str]) -> None:
     client = client_for(standin)
