@@ -38,6 +38,30 @@ def test_access_logs_go_to_their_own_log_group_as_json_with_the_streaming_fields
     assert not run.of_type(ACCOUNT_SETTINGS)
 
 
+# $context variables the API Gateway developer guide documents for REST API access logs ("Variables for access
+# logging for API Gateway", https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html)
+# and for response streaming ("Troubleshoot issues with response streaming in API Gateway",
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/response-streaming-troubleshoot.html). Only the ones
+# this stack might log are listed; a misspelt variable is logged as a literal, silently, so it must fail here.
+DOCUMENTED_VARIABLES = frozenset({
+    "$context.requestId", "$context.extendedRequestId", "$context.identity.apiKeyId", "$context.identity.sourceIp",
+    "$context.identity.userAgent", "$context.identity.caller", "$context.httpMethod", "$context.path",
+    "$context.resourcePath", "$context.protocol", "$context.requestTime", "$context.requestTimeEpoch",
+    "$context.status", "$context.responseLength", "$context.responseLatency", "$context.integration.status",
+    "$context.integration.integrationStatus", "$context.integration.latency", "$context.integration.error",
+    "$context.integrationLatency", "$context.integration.responseTransferMode",
+    "$context.integration.timeToAllHeaders", "$context.integration.timeToFirstContent", "$context.error.message",
+    "$context.error.messageString", "$context.error.responseType", "$context.stage", "$context.apiId",
+    "$context.domainName", "$context.wafResponseCode", "$context.authorizer.error", "$context.authorize.status",
+})
+
+
+def test_every_logged_variable_is_one_api_gateway_documents() -> None:
+    undocumented = sorted(set(ACCESS_LOG_FIELDS.values()) - DOCUMENTED_VARIABLES)
+    assert not undocumented, undocumented
+    assert "$context.requestId" in ACCESS_LOG_FIELDS.values()  # API Gateway requires requestId or extendedRequestId
+
+
 def test_off_by_default() -> None:
     run = run_component({"model_id": MODEL})
     assert "accessLogSettings" not in run.one(STAGE).inputs
