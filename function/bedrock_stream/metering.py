@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_stream.observability import InvocationRecord, emf_dimensions
+from bedrock_stream.observability import InvocationRecord, emf_document
 
 KEY_IDS_ENV = "CLIENT_KEY_IDS"
 UNKNOWN_CLIENT = "unknown"
@@ -87,7 +87,7 @@ def client_emf_line(
     :mod:`observability`), or None when the request carried no client."""
     if record.client is None:
         return None
-    values: dict[str, float] = {"Requests": 1}
+    values: dict[str, tuple[float, str]] = {"Requests": (1, CLIENT_METRICS["Requests"])}
     for name, value in (
         ("InputTokens", record.input_tokens),
         ("OutputTokens", record.output_tokens),
@@ -96,21 +96,7 @@ def client_emf_line(
         ("TimeToFirstToken", None if record.ttft_ms is None else round(record.ttft_ms, 3)),
     ):
         if value is not None:
-            values[name] = value
-    dimension_sets, dimension_values = emf_dimensions(CLIENT_DIMENSION, record.client, function_name)
-    document: dict[str, object] = {
-        "_aws": {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": dimension_sets,
-                    "Metrics": [{"Name": name, "Unit": CLIENT_METRICS[name]} for name in values],
-                }
-            ],
-        },
-        **dimension_values,
-        "RequestId": record.request_id,
-        **values,
-    }
-    return json.dumps(document, separators=(",", ":"))
+            values[name] = (value, CLIENT_METRICS[name])
+    return emf_document(
+        namespace, timestamp_ms, (CLIENT_DIMENSION, record.client), function_name, record.request_id, values
+    )

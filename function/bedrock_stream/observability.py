@@ -11,6 +11,7 @@ each other's dashboards and alarms. Outside Lambda, without a name, the dimensio
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 
@@ -47,11 +48,34 @@ def log_line(record: InvocationRecord) -> str:
 FUNCTION_DIMENSION = "FunctionName"
 
 
-def emf_dimensions(dimension: str, value: str, function_name: str) -> tuple[list[list[str]], dict[str, str]]:
-    """The one dimension set of an EMF document and its values: ``dimension`` within this function."""
-    if not function_name:
-        return [[dimension]], {dimension: value}
-    return [[FUNCTION_DIMENSION, dimension]], {FUNCTION_DIMENSION: function_name, dimension: value}
+def emf_document(
+    namespace: str,
+    timestamp_ms: int,
+    dimension: tuple[str, str],
+    function_name: str,
+    request_id: str,
+    values: Mapping[str, tuple[float, str]],
+) -> str:
+    """One EMF document: ``values`` (name -> value, unit) under one dimension set, ``dimension`` (name, value)
+    within this function (just ``dimension`` without a function name)."""
+    name, value = dimension
+    dimensions = {FUNCTION_DIMENSION: function_name, name: value} if function_name else {name: value}
+    document: dict[str, object] = {
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [list(dimensions)],
+                    "Metrics": [{"Name": metric, "Unit": unit} for metric, (_, unit) in values.items()],
+                }
+            ],
+        },
+        **dimensions,
+        "RequestId": request_id,
+        **{metric: number for metric, (number, _) in values.items()},
+    }
+    return json.dumps(document, separators=(",", ":"))
 
 
 def emf_line(record: InvocationRecord, namespace: str, timestamp_ms: int, function_name: str = "") -> str:
@@ -72,20 +96,4 @@ def emf_line(record: InvocationRecord, namespace: str, timestamp_ms: int, functi
         values["InputTokens"] = (record.input_tokens, "Count")
     if record.output_tokens is not None:
         values["OutputTokens"] = (record.output_tokens, "Count")
-    dimension_sets, dimension_values = emf_dimensions("Model", record.model, function_name)
-    document: dict[str, object] = {
-        "_aws": {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": dimension_sets,
-                    "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in values.items()],
-                }
-            ],
-        },
-        **dimension_values,
-        "RequestId": record.request_id,
-    }
-    document.update({name: value for name, (value, _) in values.items()})
-    return json.dumps(document, separators=(",", ":"))
+    return emf_document(namespace, timestamp_ms, ("Model", record.model), function_name, record.request_id, values)
