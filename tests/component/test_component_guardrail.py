@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from bedrock_stream import guardrail as function_side
 from bedrock_stream.config import load_config
 from bedrock_stream.guardrail import with_guardrail
-from streaming_bedrock_api.guardrail_spec import parse_guardrail
+from botocore.session import get_session
+from streaming_bedrock_api import guardrail_spec as component_side
+from streaming_bedrock_api.guardrail_spec import GuardrailSpecError, parse_guardrail
 from streaming_bedrock_api.iam import bedrock_policy_document
 from streaming_bedrock_api.settings import SettingsError
 
@@ -92,3 +96,25 @@ def test_bad_guardrail_settings_fail_at_preview(guardrail: Any, message: str) ->
     with pytest.raises(SettingsError, match="guardrail") as error:
         run_component({"model_id": MODEL, "guardrail": guardrail})
     assert message in str(error.value)
+
+
+def test_the_component_and_the_function_accept_exactly_what_bedrock_does() -> None:
+    """Two copies of the guardrail's rules (the function ships without the component): botocore's service model
+    is the oracle for both."""
+    shape = get_session().get_service_model("bedrock-runtime").operation_model("ConverseStream").input_shape
+    members = shape.members["guardrailConfig"].members
+    for side in (function_side, component_side):
+        assert set(side.TRACE_MODES) == set(members["trace"].enum), side.__name__
+        assert set(side.STREAM_PROCESSING_MODES) == set(members["streamProcessingMode"].enum), side.__name__
+    identifier = re.compile(members["guardrailIdentifier"].metadata["pattern"])
+    version = re.compile(members["guardrailVersion"].metadata["pattern"])
+    samples = [("abc123", "1"), (GUARDRAIL_ARN, "DRAFT"), ("Abc", "1"), ("abc-1", "1"), ("abc", "0"),
+               ("abc", "123456789"), ("abc", "draft"), ("arn:aws:bedrock:x:1:guardrail/a", "1"), ("abc", "99999999")]
+    for sample_id, sample_version in samples:
+        sendable = bool(identifier.fullmatch(sample_id) and version.fullmatch(sample_version))
+        try:
+            parse_guardrail({"id": sample_id, "version": sample_version})
+            accepted = True
+        except GuardrailSpecError:
+            accepted = False
+        assert accepted == sendable, (sample_id, sample_version)
