@@ -131,7 +131,8 @@ def alarm_specs(settings: Settings, names: MonitoredNames) -> list[AlarmSpec]:
             "server-error-rate",
             f"More than {settings.alarm_server_error_rate_percent:g}% of requests got a 5XX in 5 minutes",
             API_NAMESPACE, "5XXError", api,
-            # 5XXError is 0 or 1 per request, so its average is the 5XX rate.
+            # The Average of 5XXError is the 5XX rate (errors / Count), no metric math needed ("Amazon API Gateway
+            # dimensions and metrics", https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html).
             threshold=settings.alarm_server_error_rate_percent / 100, comparison="GreaterThanThreshold",
             statistic="Average",
         ),
