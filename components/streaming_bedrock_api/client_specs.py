@@ -22,6 +22,7 @@ from typing import Any
 DEFAULT_CLIENT = "default"
 CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Lambda allows 4 KB of environment variables in total; the key-id map (10-character ids) must fit beside the rest.
+# 50 short names fit; settings.deployed_environment_bytes checks the real total (long names fit fewer).
 MAX_CLIENTS = 50
 _FIELDS = {
     "name": "name",

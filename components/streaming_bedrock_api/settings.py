@@ -7,12 +7,13 @@ Every check raises :class:`SettingsError` naming the argument, which makes a bad
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .client_specs import ClientSpec, ClientSpecError, check_within_stage, parse_clients
+from .client_specs import DEFAULT_CLIENT, ClientSpec, ClientSpecError, check_within_stage, parse_clients
 from .guardrail_spec import GuardrailSpec, GuardrailSpecError, guardrail_environment, parse_guardrail
 from .regions import region_mismatch
 
@@ -300,7 +301,7 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
     throttle_burst_limit = _int("throttle_burst_limit", get("throttle_burst_limit"), 1, 5_000)
     reserved = get("reserved_concurrency")
     clients = _clients(given.get("clients"), auth, throttle_rate_limit, throttle_burst_limit)
-    return Settings(
+    settings = Settings(
         model_id=model_id,
         additional_model_ids=additional,
         auth=auth,
@@ -338,6 +339,8 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
         alarm_ttft_p99_ms=_int("alarm_ttft_p99_ms", get("alarm_ttft_p99_ms"), 1, 900_000),
         guardrail=_guardrail(given.get("guardrail")),
     )
+    _check_environment_size(settings)
+    return settings
 
 
 def _guardrail(value: Any) -> GuardrailSpec | None:
@@ -402,6 +405,34 @@ def function_environment(settings: Settings) -> dict[str, str]:
         "METRICS_NAMESPACE": "StreamingBedrockApi",
         **guardrail_environment(settings.guardrail),
     }
+
+
+# Lambda allows 4 KB of environment variables per function, all together (Lambda quotas,
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); counted here as the JSON of the map,
+# which is at least as large as any other way of counting it. API key ids are 10 characters.
+LAMBDA_ENVIRONMENT_BYTES = 4096
+
+
+def deployed_environment_bytes(settings: Settings) -> int:
+    """The size of the function's environment on AWS, with what is known only after deploy at its longest: the
+    key-id map (one id per client) and the guardrail's ARN (function.py sends the ARN)."""
+    environment = function_environment(settings)
+    if settings.guardrail is not None:
+        environment["GUARDRAIL_IDENTIFIER"] = settings.guardrail.arn("x" * 20, "0" * 12, "aws-us-gov")
+    if settings.auth == "api_key":
+        names = [spec.name for spec in settings.clients] or [DEFAULT_CLIENT]
+        environment["CLIENT_KEY_IDS"] = json.dumps({f"{i:010d}": n for i, n in enumerate(names)})
+    return len(json.dumps(environment).encode())
+
+
+def _check_environment_size(settings: Settings) -> None:
+    size = deployed_environment_bytes(settings)
+    if size > LAMBDA_ENVIRONMENT_BYTES:
+        raise SettingsError(
+            "clients" if settings.clients else "allowed_origins",
+            f"the function's environment would be about {size} bytes, over Lambda's {LAMBDA_ENVIRONMENT_BYTES} in "
+            "total (the key-id map holds every client's name): use fewer or shorter client names or origins",
+        )
 
 
 def allowed_origin(settings: Settings, origin: str | None) -> str | None:

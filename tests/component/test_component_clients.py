@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from streaming_bedrock_api.settings import SettingsError
+from streaming_bedrock_api.settings import LAMBDA_ENVIRONMENT_BYTES, SettingsError
 
 from .conftest import STAND_IN_API_KEY, ComponentRun, Registration, run_component
 
@@ -142,3 +142,16 @@ def test_bad_clients_fail_before_anything_is_created(args: dict[str, Any], messa
     with pytest.raises(SettingsError, match="clients") as error:
         run_component({"model_id": MODEL, **args})
     assert message in str(error.value)
+
+
+def test_clients_whose_key_map_would_not_fit_lambdas_environment_fail_at_preview() -> None:
+    # 50 clients (the most allowed) with short names deploy; with long names the map alone is over 4 KB.
+    short = [{"name": f"c{i}"} for i in range(50)]
+    run = _run(short)
+    variables = run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    assert len(json.loads(variables["CLIENT_KEY_IDS"])) == 50
+    long_names = [{"name": f"{i:02d}" + "x" * 62} for i in range(50)]
+    assert len(json.dumps({f"{i:010d}": c["name"] for i, c in enumerate(long_names)})) > LAMBDA_ENVIRONMENT_BYTES
+    with pytest.raises(SettingsError, match="clients") as error:
+        _run(long_names)
+    assert "over Lambda's 4096" in str(error.value)
