@@ -3,7 +3,8 @@
 Neither line ever contains prompt or answer text: only ids, sizes, timings and codes.
 
 Every metric carries the dimension ``FunctionName`` (the function's own name, which Lambda sets in
-``AWS_LAMBDA_FUNCTION_NAME``; Lambda developer guide, "Defined runtime environment variables") next to ``Model``
+``AWS_LAMBDA_FUNCTION_NAME``; Lambda developer guide, "Defined runtime environment variables",
+https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html) next to ``Model``
 or ``Client``: the namespace is shared by every stack in the account, and without it two stacks would add up on
 each other's dashboards and alarms. Outside Lambda, without a name, the dimension is left out.
 """
