@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve demo/index.html at /demo/ on the gateway's own origin (same-origin: works with any CORS origins)",
     )
+    local.add_argument(
+        "--buffer-responses",
+        action="store_true",
+        help="hold each response until the function has finished, as a BUFFERED integration does (to see what "
+        "`streaming-bedrock-api verify` reports then) (default off)",
+    )
     output = local.add_argument_group("output")
     output.add_argument(
         "--log-format",
@@ -332,6 +338,7 @@ def run_local(args: argparse.Namespace) -> int:
         client_keys=keys,
         access_log=access_logger(err, args.log_format),
         demo_html=demo_file.read_bytes() if args.serve_demo and demo_file is not None else None,
+        buffer_response=args.buffer_responses,
     )
     try:
         try:

@@ -143,6 +143,23 @@ def test_edge_endpoint(make_stack: MakeStack, capsys: pytest.CaptureFixture[str]
     assert "30 s" in str(check["fix"]) and "REGIONAL" in str(check["fix"])
 
 
+def test_the_table_shows_expected_and_fix_under_a_failure(
+    make_stack: MakeStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = make_stack()
+    stack.clients["apigateway"].update_rest_api(
+        restApiId=stack.outputs["api_id"],
+        patchOperations=[{"op": "replace", "path": "/endpointConfiguration/types/REGIONAL", "value": "EDGE"}],
+    )
+    result = run_verify([a for a in stack.args() if a != "--json"], capsys)
+    assert result.code == 1
+    lines = result.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("✗ api.endpoint-type"))
+    assert lines[at].endswith("EDGE")
+    assert lines[at + 1].strip().startswith("expected: REGIONAL") and lines[at + 2].strip().startswith("fix: EDGE")
+    assert lines[-1] == f"1 of {len(CONFIG_CHECKS)} checks failed"
+
+
 def test_function_timeout_shorter_than_the_integration(
     make_stack: MakeStack, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,13 +4,15 @@ integration does) gives "buffered"."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from botocore.credentials import Credentials
 from streaming_bedrock_local.verify import probe
+from streaming_bedrock_local.verify.command import Progress
 from streaming_bedrock_local.verify.probe import Arrival
-from streaming_bedrock_local.verify.probe_http import ProbeAuth
+from streaming_bedrock_local.verify.probe_http import Exchange, ProbeAuth
 
 from tests.local.conftest import APP_ORIGIN, running_stack
 
@@ -129,3 +131,21 @@ def test_a_refused_key_fails_the_probe_with_the_status(tmp_path: Path, capsys: p
         result = run_verify(["verify", "--url", stack.url, "--api-key", "wrong", "--json"], capsys)
     assert result.code == 1
     assert "HTTP 403" in str(result.failed()["probe.streams"]["found"])
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_rewrites_one_line_on_a_terminal_and_stays_quiet_in_a_pipe() -> None:
+    exchange = Exchange(200, {}, [Arrival(0.1, 5), Arrival(0.2, 7)])
+    terminal = _Terminal()
+    Progress(terminal).reading("plain text", exchange)
+    Progress(terminal).done_reading()
+    assert terminal.getvalue() == "\r… plain text: 2 chunks, 12 bytes  \n"
+    pipe = io.StringIO()
+    Progress(pipe).reading("plain text", exchange)
+    Progress(pipe).done_reading()
+    Progress(pipe).step("reading API Gateway")
+    assert pipe.getvalue() == "… reading API Gateway\n"
