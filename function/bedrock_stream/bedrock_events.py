@@ -38,10 +38,35 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ReasoningDelta:
+    """A piece of the model's reasoning (extended thinking); never part of the answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolUseStart:
+    """A tool-use content block opens: the model calls ``name``; its input follows as JSON fragments."""
+
+    block_index: int
+    tool_use_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ToolUseDelta:
+    """The next fragment of a tool call's input JSON (fragments concatenate to one JSON object)."""
+
+    block_index: int
+    input_json: str
+
+
+@dataclass(frozen=True)
 class Usage:
     input_tokens: int
     output_tokens: int
     total_tokens: int
+    # Prompt caching: tokens read from / written to the cache (ConverseStream metadata.usage, when present).
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
 
@@ -51,7 +76,7 @@ class Stop:
     reason: str
 
 
-OutputEvent = TextDelta | Usage | Stop
+OutputEvent = TextDelta | ReasoningDelta | ToolUseStart | ToolUseDelta | Usage | Stop
 
 
 @dataclass(frozen=True)
@@ -79,7 +104,17 @@ def map_stream_event(event: Mapping[str, Any]) -> OutputEvent | None:
             text = inner.get("text")
             if isinstance(text, str) and text:
                 return TextDelta(text)
-        return None  # tool use, reasoning and citation deltas are not part of the text answer
+            return _other_delta(inner, delta.get("contentBlockIndex"))
+        return None
+    start = event.get("contentBlockStart")
+    if isinstance(start, Mapping):
+        opened = start.get("start")
+        tool = opened.get("toolUse") if isinstance(opened, Mapping) else None
+        if isinstance(tool, Mapping) and isinstance(tool.get("name"), str):
+            tool_id = tool.get("toolUseId")
+            index = _count(start.get("contentBlockIndex"))
+            return ToolUseStart(index, tool_id if isinstance(tool_id, str) else "", tool["name"])
+        return None
     stop = event.get("messageStop")
     if isinstance(stop, Mapping):
         reason = stop.get("stopReason")
@@ -93,8 +128,22 @@ def map_stream_event(event: Mapping[str, Any]) -> OutputEvent | None:
             output_tokens = _count(usage.get("outputTokens"))
             total = usage.get("totalTokens")
             return Usage(input_tokens, output_tokens, _count(total) if total is not None else
-                         input_tokens + output_tokens,
-                         _count(usage.get("cacheReadInputTokens")), _count(usage.get("cacheWriteInputTokens")))
+                         input_tokens + output_tokens, _count(usage.get("cacheReadInputTokens")),
+                         _count(usage.get("cacheWriteInputTokens")))
+    return None
+
+
+def _other_delta(inner: Mapping[str, Any], block_index: object) -> OutputEvent | None:
+    """Reasoning and tool-input deltas; citations and reasoning signatures are not relayed."""
+    reasoning = inner.get("reasoningContent")
+    if isinstance(reasoning, Mapping):
+        text = reasoning.get("text")
+        return ReasoningDelta(text) if isinstance(text, str) and text else None
+    tool = inner.get("toolUse")
+    if isinstance(tool, Mapping):
+        fragment = tool.get("input")
+        if isinstance(fragment, str) and fragment:
+            return ToolUseDelta(_count(block_index), fragment)
     return None
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from bedrock_stream.guardrail import GuardrailConfig, load_guardrail
 from bedrock_stream.metering import KEY_IDS_ENV, parse_key_ids
 
+from bedrock_stream.thinking import MIN_BUDGET_TOKENS
+
 DEFAULT_MAX_TOKENS_CAP = 4096
 DEFAULT_MAX_REQUEST_BYTES = 1_048_576
 DEFAULT_HEARTBEAT_SECONDS = 10.0
@@ -39,6 +41,11 @@ class FunctionConfig:
     # The function's own name (Lambda sets AWS_LAMBDA_FUNCTION_NAME): the FunctionName dimension of every metric,
     # so two stacks in one account never share a series (observability.py).
     function_name: str = ""
+    # OpenAI-compatible routes: the model ids a client may name (empty: model_id alone) and an alias for model_id.
+    openai_model_ids: tuple[str, ...] = ()
+    openai_model_alias: str | None = None
+    # Extended thinking on every request with this budget (None: off).
+    thinking_budget_tokens: int | None = None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -91,4 +98,16 @@ def load_config(env: Mapping[str, str]) -> FunctionConfig:
         client_key_ids=client_key_ids,
         guardrail=guardrail,
         function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip(),
+        openai_model_ids=tuple(m.strip() for m in env.get("OPENAI_MODEL_IDS", "").split(",") if m.strip()),
+        openai_model_alias=env.get("OPENAI_MODEL_ALIAS", "").strip() or None,
+        thinking_budget_tokens=_thinking_budget(env),
     )
+
+
+def _thinking_budget(env: Mapping[str, str]) -> int | None:
+    budget = _int(env, "THINKING_BUDGET_TOKENS", 0, 0)
+    if budget == 0:
+        return None
+    if budget < MIN_BUDGET_TOKENS:
+        raise ConfigError(f"THINKING_BUDGET_TOKENS must be 0 (off) or >= {MIN_BUDGET_TOKENS}, got {budget}")
+    return budget

@@ -16,7 +16,15 @@ from typing import Any
 
 from bedrock_stream import sse
 from bedrock_stream.bedrock_call import BedrockCall
-from bedrock_stream.bedrock_events import Failure, Stop, TextDelta, Usage, classify_exception, map_stream_event
+from bedrock_stream.bedrock_events import (
+    Failure,
+    ReasoningDelta,
+    Stop,
+    TextDelta,
+    Usage,
+    classify_exception,
+    map_stream_event,
+)
 from bedrock_stream.config import FunctionConfig
 from bedrock_stream.contract import ClientDisconnected, InvocationContext, ResponseStream
 from bedrock_stream.cors import cors_headers, preflight_headers
@@ -24,7 +32,9 @@ from bedrock_stream.guardrail import guardrail_trace, with_guardrail
 from bedrock_stream.metering import client_emf_line, client_for, with_request_metadata
 from bedrock_stream.model_rules import temperature_and_top_p_exclusive
 from bedrock_stream.observability import InvocationRecord, emf_line, log_line
+from bedrock_stream.openai_relay import OpenAIRoutes, openai_route
 from bedrock_stream.request import Limits, ModelRequest, OutputFormat, Preflight, Rejection, parse_event
+from bedrock_stream.thinking import thinking_conflict, thinking_fields
 
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
@@ -112,6 +122,7 @@ class Relay:
         self.clock = clock
         self.limits = Limits(config.max_request_bytes, config.max_tokens_cap,
                              temperature_and_top_p_exclusive(config.model_id))
+        self.openai = OpenAIRoutes(config, get_client, clock)
 
     def __call__(self, event: object, context: InvocationContext, stream: ResponseStream) -> None:
         started_at = self.clock()
@@ -133,6 +144,11 @@ class Relay:
 
     def _serve(self, event: object, context: InvocationContext, stream: ResponseStream,
                record: InvocationRecord, started_at: float) -> None:
+        route = openai_route(event)
+        if route is not None:
+            assert isinstance(event, Mapping)
+            self.openai.serve(route, event, context, stream, record, started_at)
+            return
         parsed = parse_event(event, self.limits)
         if isinstance(parsed, Preflight):
             record.status = 204
@@ -144,6 +160,14 @@ class Relay:
         if isinstance(parsed, Rejection):
             out.error_response(parsed.status, parsed.code, parsed.message, parsed.extra_headers)
             return
+        arguments = parsed.converse_arguments(self.config.model_id)
+        budget = self.config.thinking_budget_tokens
+        if budget is not None:
+            conflict = thinking_conflict(budget, parsed.max_tokens, parsed.temperature, parsed.top_p)
+            if conflict is not None:
+                out.error_response(400, "invalid_request", conflict[1])
+                return
+            arguments["additionalModelRequestFields"] = thinking_fields(budget)
         # remaining_ms() and clock() are read together so the monotonic deadline matches Lambda's.
         deadline = self.clock() + (context.remaining_ms() - self.config.deadline_margin_ms) / 1000
         try:
@@ -153,7 +177,7 @@ class Relay:
             out.error_response(500, "function_init_failed",
                                "the function could not create its Bedrock client; see the function logs")
             return
-        arguments = with_request_metadata(parsed.converse_arguments(self.config.model_id), record.client)
+        arguments = with_request_metadata(arguments, record.client)
         arguments = with_guardrail(arguments, self.config.guardrail)
         call = BedrockCall(client, arguments)
         try:
@@ -200,8 +224,11 @@ class Relay:
                     record.cache_read_tokens = mapped.cache_read_tokens
                     record.cache_write_tokens = mapped.cache_write_tokens
                     if sse_mode:
-                        out.write(sse.usage_event(mapped.input_tokens, mapped.output_tokens,
-                                                  mapped.total_tokens))
+                        out.write(sse.usage_event(mapped.input_tokens, mapped.output_tokens, mapped.total_tokens,
+                                                  mapped.cache_read_tokens, mapped.cache_write_tokens))
+                elif isinstance(mapped, ReasoningDelta):
+                    if sse_mode:  # plain text carries only the answer
+                        out.write(sse.reasoning_event(mapped.text))
                 elif isinstance(mapped, Stop):
                     stop_reason = mapped.reason
             elif kind == "end":

@@ -184,6 +184,15 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
     return document
 
 
+# Public names for other protocols on the same function (the OpenAI-compatible routes): same body rules.
+InvalidBody = _Invalid
+
+
+def json_body(event: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
+    """The request body as a JSON object (base64, size and UTF-8 rules as above); raises :class:`InvalidBody`."""
+    return _parse_json(_decode_body(event, limits))
+
+
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str):
         raise _Invalid("invalid_request", f"'{where}' must be a string")

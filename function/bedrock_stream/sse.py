@@ -3,13 +3,17 @@
 Event protocol (every event is ``event: <type>`` + one ``data:`` line of compact JSON + a blank line)::
 
     event: delta    data: {"text": "<next piece of the answer>"}
-    event: usage    data: {"input_tokens": 12, "output_tokens": 85, "total_tokens": 97}
+    event: reasoning data: {"text": "<next piece of the model's reasoning>"}
+    event: usage    data: {"input_tokens": 12, "output_tokens": 85, "total_tokens": 97,
+                           "cache_read_input_tokens": 0, "cache_write_input_tokens": 0}
     event: done     data: {"stop_reason": "end_turn"}
     event: error    data: {"code": "throttled", "message": "...", "retryable": true}
     event: guardrail data: {"trace": {...}}   (with a guardrail whose trace is enabled; before done)
     : keep-alive    (a comment line, ignored by EventSource clients)
 
 * ``delta`` events arrive in order; concatenating their ``text`` gives the answer.
+* ``reasoning`` events (only with extended thinking on) carry the model's reasoning, before the answer;
+  they are never part of the answer text.
 * ``usage`` comes once, after the last ``delta``, when Bedrock reports token counts.
 * ``done`` is the last event of a successful stream. ``stop_reason`` is Bedrock's (``end_turn``,
   ``max_tokens``, ``stop_sequence``, ``guardrail_intervened``, ``content_filtered``, ...) or ``timeout``
@@ -41,9 +45,15 @@ def delta_event(text: str) -> bytes:
     return _event("delta", {"text": text})
 
 
-def usage_event(input_tokens: int, output_tokens: int, total_tokens: int) -> bytes:
+def reasoning_event(text: str) -> bytes:
+    return _event("reasoning", {"text": text})
+
+
+def usage_event(input_tokens: int, output_tokens: int, total_tokens: int,
+                cache_read_tokens: int = 0, cache_write_tokens: int = 0) -> bytes:
     return _event(
-        "usage", {"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total_tokens}
+        "usage", {"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total_tokens,
+                  "cache_read_input_tokens": cache_read_tokens, "cache_write_input_tokens": cache_write_tokens}
     )
 
 

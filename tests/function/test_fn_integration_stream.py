@@ -49,6 +49,8 @@ def test_sse_is_byte_exact(fn: Harness) -> None:
             "input_tokens": answer.input_tokens,
             "output_tokens": answer.output_tokens,
             "total_tokens": answer.input_tokens + answer.output_tokens,
+            "cache_read_input_tokens": 0,
+            "cache_write_input_tokens": 0,
         },
     )
     expected += sse_event("done", {"stop_reason": "end_turn"})

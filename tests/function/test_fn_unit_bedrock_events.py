@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from bedrock_stream.bedrock_events import (
     Failure,
+    ReasoningDelta,
     Stop,
     TextDelta,
+    ToolUseDelta,
+    ToolUseStart,
     Usage,
     classify_error_code,
     classify_exception,
@@ -33,6 +36,18 @@ def test_text_deltas_usage_and_stop_are_mapped() -> None:
     assert map_stream_event(metadata) == Usage(7, 3, 10)
 
 
+def test_tool_use_reasoning_and_cache_usage_are_mapped() -> None:
+    start = {"contentBlockStart": {"start": {"toolUse": {"toolUseId": "t1", "name": "get"}}, "contentBlockIndex": 2}}
+    assert map_stream_event(start) == ToolUseStart(2, "t1", "get")
+    fragment = {"contentBlockDelta": {"delta": {"toolUse": {"input": '{"a":'}}, "contentBlockIndex": 2}}
+    assert map_stream_event(fragment) == ToolUseDelta(2, '{"a":')
+    thought = {"contentBlockDelta": {"delta": {"reasoningContent": {"text": "hmm"}}, "contentBlockIndex": 0}}
+    assert map_stream_event(thought) == ReasoningDelta("hmm")
+    usage = {"metadata": {"usage": {"inputTokens": 3, "outputTokens": 4, "totalTokens": 107,
+                                    "cacheReadInputTokens": 60, "cacheWriteInputTokens": 40}}}
+    assert map_stream_event(usage) == Usage(3, 4, 107, 60, 40)
+
+
 def test_total_tokens_is_derived_when_missing() -> None:
     assert map_stream_event({"metadata": {"usage": {"inputTokens": 2, "outputTokens": 5}}}) == Usage(2, 5, 7)
 
@@ -41,10 +56,12 @@ def test_total_tokens_is_derived_when_missing() -> None:
     "event",
     [
         {"messageStart": {"role": "assistant"}},
-        {"contentBlockStart": {"start": {"toolUse": {"name": "x"}}, "contentBlockIndex": 0}},
+        {"contentBlockStart": {"start": {"image": {}}, "contentBlockIndex": 0}},
         {"contentBlockStop": {"contentBlockIndex": 0}},
-        {"contentBlockDelta": {"delta": {"toolUse": {"input": "{"}}}},
-        {"contentBlockDelta": {"delta": {"reasoningContent": {"text": "thinking"}}}},
+        {"contentBlockDelta": {"delta": {"toolUse": {"input": ""}}}},
+        {"contentBlockDelta": {"delta": {"reasoningContent": {"signature": "c2ln"}}}},
+        {"contentBlockDelta": {"delta": {"reasoningContent": {"redactedContent": b"x"}}}},
+        {"contentBlockDelta": {"delta": {"citation": {"title": "t"}}}},
         {"contentBlockDelta": {"delta": {"text": ""}}},
         {"contentBlockDelta": "garbage"},
         {"metadata": {"metrics": {"latencyMs": 1}}},

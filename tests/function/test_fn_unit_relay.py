@@ -118,7 +118,8 @@ def test_sse_usage_comes_before_done_even_though_bedrock_sends_stop_first() -> N
     out, _ = run(ScriptedClient([delta("a"), STOP, USAGE]), sse=True)
     assert out.body == (
         b'event: delta\ndata: {"text":"a"}\n\n'
-        b'event: usage\ndata: {"input_tokens":2,"output_tokens":3,"total_tokens":5}\n\n'
+        b'event: usage\ndata: {"input_tokens":2,"output_tokens":3,"total_tokens":5'
+        b',"cache_read_input_tokens":0,"cache_write_input_tokens":0}\n\n'
         b'event: done\ndata: {"stop_reason":"end_turn"}\n\n'
     )
 

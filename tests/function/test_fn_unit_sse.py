@@ -33,7 +33,8 @@ def parse_sse(stream: str) -> list[tuple[str, str]]:
 def test_exact_bytes_of_each_event() -> None:
     assert sse.delta_event("Hi") == b'event: delta\ndata: {"text":"Hi"}\n\n'
     assert sse.usage_event(3, 5, 8) == (
-        b'event: usage\ndata: {"input_tokens":3,"output_tokens":5,"total_tokens":8}\n\n'
+        b'event: usage\ndata: {"input_tokens":3,"output_tokens":5,"total_tokens":8'
+        b',"cache_read_input_tokens":0,"cache_write_input_tokens":0}\n\n'
     )
     assert sse.done_event("end_turn") == b'event: done\ndata: {"stop_reason":"end_turn"}\n\n'
     assert sse.error_event("throttled", "wait", True) == (
