@@ -47,6 +47,10 @@ def read_config(config: pulumi.Config) -> dict[str, Any]:
         # Objects: Pulumi.yaml cannot type them (pulumi/pulumi#11321), the settings validate them.
         "clients": config.get_object("clients"),
         "guardrail": config.get_object("guardrail"),
+        "openaiRoutes": config.get_bool("openaiRoutes"),
+        "openaiPathPrefix": config.get("openaiPathPrefix"),
+        "openaiModelAlias": config.get("openaiModelAlias"),
+        "thinkingBudgetTokens": config.get_int("thinkingBudgetTokens"),
     }
     return {key: value for key, value in values.items() if value is not None}
 

@@ -13,6 +13,8 @@ import pulumi_aws as aws
 from . import api_config
 from .access_logs import AccessLogs
 from .clients import ClientKey, create_usage_plans
+from .authorizer import create_authorizers
+from .openai_api import create_openai_routes
 from .settings import Settings
 
 AUTH_TAG = "streaming-bedrock-api:auth"
@@ -100,6 +102,7 @@ def _gateway_responses(
             rest_api_id=rest_api.id,
             response_type=kind,
             response_parameters=parameters,
+            response_templates=api_config.gateway_response_templates(kind),
             opts=opts,
         )
         for kind in api_config.GATEWAY_RESPONSE_TYPES
@@ -123,6 +126,8 @@ def create_api(
         endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types=settings.endpoint_type),
         # Declares the auth mode on the API itself, so policies can tell a deliberate "none" from an accident.
         tags={AUTH_TAG: settings.auth},
+        # With auth api_key the key comes from the authorizer, so Bearer keys count against usage plans too.
+        api_key_source=api_config.api_key_source(settings),
         opts=opts,
     )
     resource = aws.apigateway.Resource(
@@ -133,6 +138,9 @@ def create_api(
         opts=opts,
     )
     authorizer = _authorizer(name, settings, rest_api, opts)
+    key_authorizers = create_authorizers(name, settings, rest_api, parent) if settings.auth == "api_key" else None
+    if key_authorizers is not None:
+        authorizer = key_authorizers.native
     post = aws.apigateway.Method(
         f"{name}-post",
         rest_api=rest_api.id,
@@ -166,6 +174,9 @@ def create_api(
     )
     preflight = _preflight(name, settings, rest_api, resource, opts)
     responses = _gateway_responses(name, settings, rest_api, opts)
+    openai_authorizer = key_authorizers.openai if key_authorizers is not None else authorizer
+    openai = create_openai_routes(name, settings, rest_api, function,
+                                  openai_authorizer.id if openai_authorizer is not None else None, _preflight, opts)
 
     deployment = aws.apigateway.Deployment(
         f"{name}-deployment",
@@ -176,7 +187,7 @@ def create_api(
         triggers={**api_config.deployment_triggers(settings), "function": function.response_streaming_invoke_arn},
         # A deployment snapshots what exists when it is created: everything it serves must exist first.
         opts=pulumi.ResourceOptions(
-            parent=parent, depends_on=[post, integration, *preflight, *responses]
+            parent=parent, depends_on=[post, integration, *preflight, *responses, *openai]
         ),
     )
     stage = aws.apigateway.Stage(

@@ -12,15 +12,27 @@ import hashlib
 import json
 from typing import Any
 
-from .settings import Settings, cors_headers
+from .settings import Settings, cors_headers, openai_resource_paths
 
 STREAMING_URI_KIND = "response-streaming-invocations"
 TRANSFER_MODE = "STREAM"
-GATEWAY_RESPONSE_TYPES: tuple[str, ...] = ("DEFAULT_4XX", "DEFAULT_5XX")
+GATEWAY_RESPONSE_TYPES: tuple[str, ...] = ("DEFAULT_4XX", "DEFAULT_5XX", "UNAUTHORIZED")
 PREFLIGHT_REQUEST_TEMPLATE = '{"statusCode": 200}'
 COGNITO_IDENTITY_SOURCE = "method.request.header.Authorization"
+# auth api_key: keys come from a REQUEST authorizer (see authorizer.py for why two identity sources).
+API_KEY_SOURCE = "AUTHORIZER"
+NATIVE_IDENTITY_SOURCE = "method.request.header.x-api-key"
+OPENAI_IDENTITY_SOURCE = "method.request.header.Authorization"
+# Short: a key disabled or removed from its plan stops working within a minute (API Gateway's default is 300 s).
+AUTHORIZER_TTL_SECONDS = 60
+# The 401 API Gateway sends when the key header is missing, in OpenAI's error shape (the native route's
+# {"error": {"code", "message"}} is a subset of it), so OpenAI SDKs raise AuthenticationError with this message.
+UNAUTHORIZED_TEMPLATE = (
+    '{"error":{"message":"Missing API key: send it as Authorization: Bearer <key> (OpenAI routes) or x-api-key '
+    '(native route)","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}'
+)
 
-_AUTHORIZATION = {"api_key": "NONE", "iam": "AWS_IAM", "cognito": "COGNITO_USER_POOLS", "none": "NONE"}
+_AUTHORIZATION = {"api_key": "CUSTOM", "iam": "AWS_IAM", "cognito": "COGNITO_USER_POOLS", "none": "NONE"}
 
 
 def method_authorization(settings: Settings) -> str:
@@ -30,6 +42,23 @@ def method_authorization(settings: Settings) -> str:
 
 def api_key_required(settings: Settings) -> bool:
     return settings.auth == "api_key"
+
+
+def api_key_source(settings: Settings) -> str | None:
+    """The REST API's ``apiKeySource``: AUTHORIZER with auth api_key, else API Gateway's default (HEADER)."""
+    return API_KEY_SOURCE if settings.auth == "api_key" else None
+
+
+def gateway_response_templates(kind: str) -> dict[str, str] | None:
+    return {"application/json": UNAUTHORIZED_TEMPLATE} if kind == "UNAUTHORIZED" else None
+
+
+def openai_routes(settings: Settings) -> dict[str, str]:
+    """HTTP method → resource path of each OpenAI-compatible route (empty when they are off)."""
+    if not settings.openai_routes:
+        return {}
+    chat, models = openai_resource_paths(settings)
+    return {"POST": chat, "GET": models}
 
 
 def _quoted(value: str) -> str:
@@ -121,6 +150,17 @@ def api_configuration(settings: Settings) -> dict[str, Any]:
             "responseTemplate": preflight_response_template(settings),
         },
         "gatewayResponses": {kind: gateway_response_parameters(settings) for kind in GATEWAY_RESPONSE_TYPES},
+        "gatewayResponseTemplates": {kind: gateway_response_templates(kind) for kind in GATEWAY_RESPONSE_TYPES},
+        "apiKeySource": api_key_source(settings),
+        "authorizers": {
+            "ttlSeconds": AUTHORIZER_TTL_SECONDS,
+            "native": NATIVE_IDENTITY_SOURCE,
+            "openai": OPENAI_IDENTITY_SOURCE if settings.openai_routes else None,
+        } if settings.auth == "api_key" else None,
+        # Same STREAM proxy integration, auth and preflight as the native POST, on each route.
+        "openai": {method: {"path": path, "authorization": method_authorization(settings),
+                            "apiKeyRequired": api_key_required(settings)}
+                   for method, path in openai_routes(settings).items()},
     }
 
 

@@ -36,6 +36,7 @@ OUTPUT_NAMES = (
     "client_api_key_ids",
     "access_log_group_name",
     "dashboard_url",
+    "openai_base_url",
 )
 SAMPLE_BODY = '{"prompt":"Write a haiku about streaming."}'
 
@@ -138,6 +139,14 @@ class StreamingBedrockApiArgs(TypedDict):
     """A Bedrock guardrail on every call, required through the role's IAM conditions (default: none)."""
     clients: NotRequired[list[ClientArgs]]
     """Named API clients (auth 'api_key'), each with its own key and usage plan; default: one unnamed key."""
+    openai_routes: NotRequired[pulumi.Input[bool]]
+    """Serve the OpenAI-compatible POST /v1/chat/completions and GET /v1/models on the same function (default true)."""
+    openai_path_prefix: NotRequired[pulumi.Input[str]]
+    """One path segment in front of the OpenAI routes, e.g. 'openai' for /openai/v1/... (default: none)."""
+    openai_model_alias: NotRequired[pulumi.Input[str]]
+    """A model name OpenAI clients may send for model_id, e.g. 'default' (default: none; the ids always work)."""
+    thinking_budget_tokens: NotRequired[pulumi.Input[int]]
+    """Extended thinking budget for every request, at least 1024 and below max_tokens (default 0: off)."""
 
 
 def _plain(argument: str, value: Any) -> Any:
@@ -212,6 +221,8 @@ class StreamingBedrockApi(pulumi.ComponentResource):
     """The stage's access log group with access_logs; otherwise null."""
     dashboard_url: pulumi.Output[str | None]
     """Console URL of the stack's CloudWatch dashboard; null without dashboard."""
+    openai_base_url: pulumi.Output[str | None]
+    """base_url for OpenAI clients (ends in /v1), or null when the OpenAI routes are off."""
 
     def __init__(
         self, name: str, args: StreamingBedrockApiArgs, opts: pulumi.ResourceOptions | None = None
@@ -258,6 +269,11 @@ class StreamingBedrockApi(pulumi.ComponentResource):
         # Output.all keeps the secret flag of the key, so the command is a secret exactly when it holds the key.
         self.curl_command = pulumi.Output.all(self.url, context.region, sample_key).apply(
             lambda values: curl_command(values[0], settings, values[1], values[2])
+        )
+
+        prefix = f"/{settings.openai_path_prefix}" if settings.openai_path_prefix else ""
+        self.openai_base_url = api.stage.invoke_url.apply(
+            lambda base: f"{base.rstrip('/')}{prefix}/v1" if settings.openai_routes else None
         )
 
         self.register_outputs({name: getattr(self, name) for name in OUTPUT_NAMES})

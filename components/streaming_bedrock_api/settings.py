@@ -40,9 +40,13 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
 CORS_ALLOW_HEADERS = "Content-Type,Authorization,X-Api-Key,X-Amz-Date,X-Amz-Security-Token,Accept"
-CORS_ALLOW_METHODS = "POST,OPTIONS"
+# GET is for the OpenAI-compatible GET /v1/models.
+CORS_ALLOW_METHODS = "GET,POST,OPTIONS"
 CORS_EXPOSE_HEADERS = "Retry-After"
 CORS_MAX_AGE_SECONDS = 600
+
+# Anthropic's smallest extended-thinking budget (Bedrock user guide, "Extended thinking").
+MIN_THINKING_BUDGET = 1024
 
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 _PATH_PART = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -101,6 +105,10 @@ class Settings:
     alarm_ttft_p99_ms: int = 10_000
     # A Bedrock guardrail on every call (guardrail_spec.py), required by the role's IAM conditions.
     guardrail: GuardrailSpec | None = None
+    openai_routes: bool = True
+    openai_path_prefix: str = ""
+    openai_model_alias: str = ""
+    thinking_budget_tokens: int = 0
 
     @property
     def model_ids(self) -> tuple[str, ...]:
@@ -301,6 +309,21 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
     throttle_burst_limit = _int("throttle_burst_limit", get("throttle_burst_limit"), 1, 5_000)
     reserved = get("reserved_concurrency")
     clients = _clients(given.get("clients"), auth, throttle_rate_limit, throttle_burst_limit)
+    max_tokens = _int("max_tokens", get("max_tokens"), 1, 128_000)
+    openai_routes = _bool("openai_routes", get("openai_routes"))
+    prefix = get("openai_path_prefix")
+    if not isinstance(prefix, str) or (prefix and (not _PATH_PART.match(prefix) or prefix in (".", ".."))):
+        raise SettingsError("openai_path_prefix", f"{prefix!r} must be empty or one path segment (e.g. 'openai')")
+    if openai_routes and path == (prefix or "v1"):
+        raise SettingsError("path", f"{path!r} is also the first segment of the OpenAI routes; choose another path "
+                                    "or set openai_path_prefix")
+    alias = get("openai_model_alias")
+    if not isinstance(alias, str) or (alias and not _MODEL_ID.match(alias)):
+        raise SettingsError("openai_model_alias", f"{alias!r} must be empty or a name like 'default'")
+    thinking = _int("thinking_budget_tokens", get("thinking_budget_tokens"), 0, 128_000)
+    if thinking and not MIN_THINKING_BUDGET <= thinking < max_tokens:
+        raise SettingsError("thinking_budget_tokens", f"must be 0 (off) or at least {MIN_THINKING_BUDGET} and less "
+                                                      f"than max_tokens ({max_tokens}), got {thinking}")
     settings = Settings(
         model_id=model_id,
         additional_model_ids=additional,
@@ -315,7 +338,7 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
         architecture=_choice("architecture", get("architecture"), ARCHITECTURES),
         integration_timeout_ms=integration_timeout_ms,
         log_retention_days=retention,
-        max_tokens=_int("max_tokens", get("max_tokens"), 1, 128_000),
+        max_tokens=max_tokens,
         max_request_bytes=_max_request_bytes(get("max_request_bytes")),
         # Below API Gateway's 5-minute idle timeout, or the heartbeat would not keep the stream alive.
         heartbeat_seconds=_float("heartbeat_seconds", get("heartbeat_seconds"), 0.5, 240.0),
@@ -338,6 +361,10 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
         alarm_bedrock_throttles=_int("alarm_bedrock_throttles", get("alarm_bedrock_throttles"), 1, 1_000_000),
         alarm_ttft_p99_ms=_int("alarm_ttft_p99_ms", get("alarm_ttft_p99_ms"), 1, 900_000),
         guardrail=_guardrail(given.get("guardrail")),
+        openai_routes=openai_routes,
+        openai_path_prefix=prefix,
+        openai_model_alias=alias,
+        thinking_budget_tokens=thinking,
     )
     _check_environment_size(settings)
     return settings
@@ -404,6 +431,7 @@ def function_environment(settings: Settings) -> dict[str, str]:
         "DEADLINE_MARGIN_MS": str(settings.deadline_margin_ms),
         "METRICS_NAMESPACE": "StreamingBedrockApi",
         **guardrail_environment(settings.guardrail),
+        **openai_environment(settings),
     }
 
 
@@ -433,6 +461,22 @@ def _check_environment_size(settings: Settings) -> None:
             f"the function's environment would be about {size} bytes, over Lambda's {LAMBDA_ENVIRONMENT_BYTES} in "
             "total (the key-id map holds every client's name): use fewer or shorter client names or origins",
         )
+
+
+def openai_environment(settings: Settings) -> dict[str, str]:
+    """Variables of the OpenAI-compatible routes and extended thinking (left out when unused)."""
+    env = {"OPENAI_MODEL_IDS": ",".join(settings.model_ids)} if settings.openai_routes else {}
+    if settings.openai_routes and settings.openai_model_alias:
+        env["OPENAI_MODEL_ALIAS"] = settings.openai_model_alias
+    if settings.thinking_budget_tokens:
+        env["THINKING_BUDGET_TOKENS"] = str(settings.thinking_budget_tokens)
+    return env
+
+
+def openai_resource_paths(settings: Settings) -> tuple[str, str]:
+    """The chat-completions and models resource paths (``/v1/...`` after the optional prefix)."""
+    base = f"/{settings.openai_path_prefix}/v1" if settings.openai_path_prefix else "/v1"
+    return f"{base}/chat/completions", f"{base}/models"
 
 
 def allowed_origin(settings: Settings, origin: str | None) -> str | None:

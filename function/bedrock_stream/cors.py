@@ -5,7 +5,7 @@ With a proxy integration the function sets CORS itself, on every response it pro
 
 from __future__ import annotations
 
-PREFLIGHT_METHODS = "POST,OPTIONS"
+PREFLIGHT_METHODS = "GET,POST,OPTIONS"
 PREFLIGHT_HEADERS = "Content-Type,Authorization,X-Api-Key,X-Amz-Date,X-Amz-Security-Token,Accept"
 
 

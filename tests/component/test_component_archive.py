@@ -15,7 +15,7 @@ ARGS: dict[str, object] = {"model_id": "anthropic.claude-haiku-4-5-20251001-v1:0
 
 
 def _code_path(args: dict[str, object]) -> Path:
-    return Path(run_component(args).one("aws:lambda/function:Function").inputs["code"].path)
+    return Path(run_component(args).one("aws:lambda/function:Function", suffix="chat-fn").inputs["code"].path)
 
 
 def test_two_component_runs_hand_pulumi_the_same_bytes() -> None:

@@ -20,7 +20,9 @@ def test_api_key_is_the_default_with_usage_plan_throttle_and_quota() -> None:
     run = run_component({"model_id": MODEL, "throttle_rate_limit": 2.5, "throttle_burst_limit": 5,
                          "quota_limit_per_day": 300})
     post = run.one("aws:apigateway/method:Method", suffix="-post")
-    assert post.inputs["authorization"] == "NONE"
+    # Keys come from the REQUEST authorizer (apiKeySource AUTHORIZER); see test_component_openai.py.
+    assert post.inputs["authorization"] == "CUSTOM"
+    assert post.inputs["authorizerId"] == "chat-key-authorizer-id"
     assert post.inputs["apiKeyRequired"] is True
     assert run.one("aws:apigateway/apiKey:ApiKey").inputs["enabled"] is True
     plan = run.one("aws:apigateway/usagePlan:UsagePlan").inputs
@@ -29,7 +31,7 @@ def test_api_key_is_the_default_with_usage_plan_throttle_and_quota() -> None:
     assert plan["quotaSettings"] == {"limit": 300, "period": "DAY"}
     plan_key = run.one("aws:apigateway/usagePlanKey:UsagePlanKey").inputs
     assert plan_key == {"keyId": "chat-key-id", "keyType": "API_KEY", "usagePlanId": "chat-usage-plan-id"}
-    assert not run.of_type(AUTHORIZER)
+    assert {a.name for a in run.of_type(AUTHORIZER)} == {"chat-key-authorizer", "chat-bearer-authorizer"}
     assert run.outputs["api_key"] == STAND_IN_API_KEY
     assert {"api_key", "curl_command"} <= run.secret_outputs
 
@@ -85,6 +87,6 @@ def test_preflight_never_requires_auth() -> None:
         {"model_id": MODEL, "auth": "iam"},
         {"model_id": MODEL, "auth": "cognito", "cognito_user_pool_arns": [POOL]},
     ):
-        options = run_component(args).one("aws:apigateway/method:Method", suffix="-options")
+        options = run_component(args).one("aws:apigateway/method:Method", suffix="chat-options")
         assert options.inputs["authorization"] == "NONE"
         assert options.inputs.get("apiKeyRequired") in (False, None)

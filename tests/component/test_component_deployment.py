@@ -30,7 +30,7 @@ def test_triggers_are_stable_when_nothing_changes() -> None:
 def test_triggers_follow_a_replaced_function() -> None:
     # A new function (new name, new ARN) changes the integration URI; the stage must be redeployed to use it.
     run = run_component(BASE)
-    function = run.one("aws:lambda/function:Function")
+    function = run.one("aws:lambda/function:Function", suffix="chat-fn")
     integration = run.one("aws:apigateway/integration:Integration", "-post-integration")
     triggers = run.one("aws:apigateway/deployment:Deployment").inputs["triggers"]
     assert integration.inputs["uri"].endswith("/response-streaming-invocations")
@@ -91,7 +91,9 @@ def test_deployment_depends_on_every_method_integration_and_response() -> None:
             "aws:apigateway/response:Response",
         )
     ]
-    assert len(served) == 7
+    # native POST + integration, OPTIONS mock (3), 3 gateway responses, 2 OpenAI routes x (method, integration,
+    # OPTIONS mock (3))
+    assert len(served) == 18
     assert set(served) <= set(deployment.dependencies)
 
 
@@ -114,7 +116,8 @@ def test_the_hashed_configuration_is_what_was_built(args: dict[str, Any]) -> Non
     hashed = api_config.api_configuration(resolve_settings(args))
     post = run.one("aws:apigateway/method:Method", "-post")
     integration = run.one("aws:apigateway/integration:Integration", "-post-integration")
-    pools = [arn for r in run.of_type("aws:apigateway/authorizer:Authorizer") for arn in r.inputs["providerArns"]]
+    pools = [arn for r in run.of_type("aws:apigateway/authorizer:Authorizer")
+             for arn in r.inputs.get("providerArns", [])]
     built_post = {
         "authorization": post.inputs["authorization"],
         "apiKeyRequired": post.inputs.get("apiKeyRequired", False),
@@ -128,13 +131,14 @@ def test_the_hashed_configuration_is_what_was_built(args: dict[str, Any]) -> Non
         },
     }
     assert built_post == hashed["post"]
-    assert run.one("aws:apigateway/resource:Resource").inputs["pathPart"] == hashed["path"]
+    assert run.one("aws:apigateway/resource:Resource", suffix="chat-resource").inputs["pathPart"] == hashed["path"]
     assert run.one("aws:apigateway/restApi:RestApi").inputs["endpointConfiguration"]["types"] == hashed["endpointType"]
 
-    options = run.one("aws:apigateway/method:Method", "-options")
-    mock = run.one("aws:apigateway/integration:Integration", "-options-integration")
-    method_response = run.one("aws:apigateway/methodResponse:MethodResponse")
-    integration_response = run.one("aws:apigateway/integrationResponse:IntegrationResponse")
+    options = run.one("aws:apigateway/method:Method", "chat-options")
+    mock = run.one("aws:apigateway/integration:Integration", "chat-options-integration")
+    method_response = run.one("aws:apigateway/methodResponse:MethodResponse", suffix="chat-options-200")
+    integration_response = run.one("aws:apigateway/integrationResponse:IntegrationResponse",
+                                   suffix="chat-options-integration-200")
     built_options = {
         "authorization": options.inputs["authorization"],
         "integration": {
@@ -149,3 +153,20 @@ def test_the_hashed_configuration_is_what_was_built(args: dict[str, Any]) -> Non
     gateway_responses = run.of_type("aws:apigateway/response:Response")
     responses = {r.inputs["responseType"]: r.inputs["responseParameters"] for r in gateway_responses}
     assert responses == hashed["gatewayResponses"]
+    templates = {r.inputs["responseType"]: r.inputs.get("responseTemplates") for r in gateway_responses}
+    assert templates == hashed["gatewayResponseTemplates"]
+    assert run.one("aws:apigateway/restApi:RestApi").inputs.get("apiKeySource") == hashed["apiKeySource"]
+    authorizers = {r.name.removeprefix("chat-"): r.inputs for r in run.of_type("aws:apigateway/authorizer:Authorizer")
+                   if r.inputs["type"] == "REQUEST"}
+    if hashed["authorizers"] is None:
+        assert not authorizers
+    else:
+        assert {"ttlSeconds": authorizers["key-authorizer"]["authorizerResultTtlInSeconds"],
+                "native": authorizers["key-authorizer"]["identitySource"],
+                "openai": authorizers["bearer-authorizer"]["identitySource"]} == hashed["authorizers"]
+    built_openai = {}
+    for kind in ("completions", "models"):
+        method = run.one("aws:apigateway/method:Method", f"-openai-{kind}").inputs
+        built_openai[method["httpMethod"]] = {"authorization": method["authorization"],
+                                              "apiKeyRequired": method.get("apiKeyRequired", False)}
+    assert {m: {k: v for k, v in route.items() if k != "path"} for m, route in hashed["openai"].items()} == built_openai

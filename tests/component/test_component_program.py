@@ -72,7 +72,7 @@ def test_dev_stack_reproduces_the_reference_setup() -> None:
     assert DEV_STACK["config"][f"{PROJECT}:modelId"] == "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
     config = {key.split(":", 1)[1]: value for key, value in DEV_STACK["config"].items() if key.startswith(PROJECT)}
     run = _run_program(config)
-    function = run.one("aws:lambda/function:Function")
+    function = run.one("aws:lambda/function:Function", suffix="streaming-bedrock-fn")
     assert function.inputs["environment"]["variables"]["BEDROCK_MODEL_ID"] == config["modelId"]
     assert run.one("aws:apigateway/method:Method", suffix="-post").inputs["apiKeyRequired"] is True
 

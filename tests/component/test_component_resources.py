@@ -49,13 +49,13 @@ def test_integration_timeout_follows_a_shorter_function_timeout() -> None:
     run = run_component({"model_id": MODEL, "timeout_seconds": 120, "auth": "none"})
     integration = run.one("aws:apigateway/integration:Integration", suffix="-post-integration")
     assert integration.inputs["timeoutMilliseconds"] == 120_000
-    assert run.one("aws:lambda/function:Function").inputs["timeout"] == 120
+    assert run.one("aws:lambda/function:Function", suffix="chat-fn").inputs["timeout"] == 120
 
 
 def test_regional_endpoint_and_resource_path(default_run: ComponentRun) -> None:
     api = default_run.one("aws:apigateway/restApi:RestApi")
     assert api.inputs["endpointConfiguration"]["types"] == "REGIONAL"
-    resource = default_run.one("aws:apigateway/resource:Resource")
+    resource = default_run.one("aws:apigateway/resource:Resource", suffix="chat-resource")
     assert resource.inputs["pathPart"] == "stream"
     assert resource.inputs["parentId"] == "chat-api-root"
 
@@ -67,17 +67,17 @@ def test_post_method(default_run: ComponentRun) -> None:
 
 
 def test_options_preflight_is_a_mock_with_cors_headers(default_run: ComponentRun) -> None:
-    options = default_run.one("aws:apigateway/method:Method", suffix="-options")
+    options = default_run.one("aws:apigateway/method:Method", suffix="chat-options")
     assert options.inputs["httpMethod"] == "OPTIONS"
     assert options.inputs["authorization"] == "NONE"
     assert options.inputs.get("apiKeyRequired") in (False, None)
-    mock = default_run.one("aws:apigateway/integration:Integration", suffix="-options-integration")
+    mock = default_run.one("aws:apigateway/integration:Integration", suffix="chat-options-integration")
     assert mock.inputs["type"] == "MOCK"
     assert json.loads(mock.inputs["requestTemplates"]["application/json"]) == {"statusCode": 200}
-    method_response = default_run.one("aws:apigateway/methodResponse:MethodResponse")
+    method_response = default_run.one("aws:apigateway/methodResponse:MethodResponse", suffix="chat-options-200")
     declared = method_response.inputs["responseParameters"]
     assert declared["method.response.header.Access-Control-Allow-Origin"] is True
-    response = default_run.one("aws:apigateway/integrationResponse:IntegrationResponse")
+    response = default_run.one("aws:apigateway/integrationResponse:IntegrationResponse", suffix="chat-options-integration-200")
     assert response.inputs["statusCode"] == "200"
     values = response.inputs["responseParameters"]
     assert values["method.response.header.Access-Control-Allow-Origin"] == "'*'"
@@ -89,7 +89,7 @@ def test_options_preflight_is_a_mock_with_cors_headers(default_run: ComponentRun
 
 def test_one_origin_is_static_and_varies_by_origin() -> None:
     run = run_component({"model_id": MODEL, "auth": "none", "allowed_origins": ["https://app.example.com"]})
-    values = run.one("aws:apigateway/integrationResponse:IntegrationResponse").inputs["responseParameters"]
+    values = run.one("aws:apigateway/integrationResponse:IntegrationResponse", suffix="chat-options-integration-200").inputs["responseParameters"]
     assert values["method.response.header.Access-Control-Allow-Origin"] == "'https://app.example.com'"
     assert values["method.response.header.Vary"] == "'Origin'"
     for response in run.of_type("aws:apigateway/response:Response"):
@@ -100,13 +100,13 @@ def test_one_origin_is_static_and_varies_by_origin() -> None:
 def test_several_origins_are_echoed_by_the_preflight_template_only_when_allowed() -> None:
     origins = ["https://a.example.com", "http://localhost:5173"]
     run = run_component({"model_id": MODEL, "auth": "none", "allowed_origins": origins})
-    response = run.one("aws:apigateway/integrationResponse:IntegrationResponse")
+    response = run.one("aws:apigateway/integrationResponse:IntegrationResponse", suffix="chat-options-integration-200")
     assert "method.response.header.Access-Control-Allow-Origin" not in response.inputs["responseParameters"]
     template = response.inputs["responseTemplates"]["application/json"]
     assert "$context.responseOverride.header.Access-Control-Allow-Origin = $origin" in template
     for origin in origins:
         assert f'$origin == "{origin}"' in template
-    declared = run.one("aws:apigateway/methodResponse:MethodResponse").inputs["responseParameters"]
+    declared = run.one("aws:apigateway/methodResponse:MethodResponse", suffix="chat-options-200").inputs["responseParameters"]
     assert declared["method.response.header.Access-Control-Allow-Origin"] is True
     for gateway in run.of_type("aws:apigateway/response:Response"):
         # Documented limit: a gateway response cannot choose among origins.
@@ -116,7 +116,7 @@ def test_several_origins_are_echoed_by_the_preflight_template_only_when_allowed(
 
 def test_gateway_responses_carry_cors(default_run: ComponentRun) -> None:
     responses = default_run.of_type("aws:apigateway/response:Response")
-    assert sorted(r.inputs["responseType"] for r in responses) == ["DEFAULT_4XX", "DEFAULT_5XX"]
+    assert sorted(r.inputs["responseType"] for r in responses) == ["DEFAULT_4XX", "DEFAULT_5XX", "UNAUTHORIZED"]
     for response in responses:
         assert response.inputs["restApiId"] == "chat-api-id"
         parameters = response.inputs["responseParameters"]
@@ -125,7 +125,7 @@ def test_gateway_responses_carry_cors(default_run: ComponentRun) -> None:
 
 
 def test_lambda_permission_is_scoped_to_post_on_the_path(default_run: ComponentRun) -> None:
-    permission = default_run.one("aws:lambda/permission:Permission")
+    permission = default_run.one("aws:lambda/permission:Permission", suffix="chat-invoke-permission")
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
     assert permission.inputs["action"] == "lambda:InvokeFunction"
     assert permission.inputs["function"] == "chat-fn-0a1b2c3"
@@ -134,13 +134,13 @@ def test_lambda_permission_is_scoped_to_post_on_the_path(default_run: ComponentR
 
 def test_permission_follows_a_custom_path() -> None:
     run = run_component({"model_id": MODEL, "auth": "none", "path": "chat.v2"})
-    assert run.one("aws:lambda/permission:Permission").inputs["sourceArn"].endswith("/*/POST/chat.v2")
-    assert run.one("aws:apigateway/resource:Resource").inputs["pathPart"] == "chat.v2"
+    assert run.one("aws:lambda/permission:Permission", suffix="chat-invoke-permission").inputs["sourceArn"].endswith("/*/POST/chat.v2")
+    assert run.one("aws:apigateway/resource:Resource", suffix="chat-resource").inputs["pathPart"] == "chat.v2"
     assert run.outputs["url"].endswith("/prod/chat.v2")
 
 
 def test_role_trusts_only_lambda(default_run: ComponentRun) -> None:
-    role = default_run.one("aws:iam/role:Role")
+    role = default_run.one("aws:iam/role:Role", suffix="chat-role")
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
@@ -157,10 +157,10 @@ def test_logging_policy_is_scoped_to_the_function_log_group(default_run: Compone
 
 
 def test_log_group_and_function(default_run: ComponentRun) -> None:
-    group = default_run.one("aws:cloudwatch/logGroup:LogGroup")
+    group = default_run.one("aws:cloudwatch/logGroup:LogGroup", suffix="chat-logs")
     assert group.inputs["retentionInDays"] == 30
     assert group.inputs["namePrefix"] == "/aws/lambda/chat-"
-    function = default_run.one("aws:lambda/function:Function")
+    function = default_run.one("aws:lambda/function:Function", suffix="chat-fn")
     inputs = function.inputs
     assert inputs["runtime"] == "python3.13"
     assert inputs["architectures"] == ["arm64"]
@@ -178,7 +178,7 @@ def test_log_group_and_function(default_run: ComponentRun) -> None:
 
 
 def test_function_code_is_the_deterministic_zip_with_an_executable_wrapper(default_run: ComponentRun) -> None:
-    code = default_run.one("aws:lambda/function:Function").inputs["code"]
+    code = default_run.one("aws:lambda/function:Function", suffix="chat-fn").inputs["code"]
     path = Path(code.path)
     assert path.suffix == ".zip" and path.is_file()
     with zipfile.ZipFile(path) as archive:
@@ -204,14 +204,14 @@ def test_function_options() -> None:
             "allowed_origins": ["https://app.example.com"],
         }
     )
-    inputs = run.one("aws:lambda/function:Function").inputs
+    inputs = run.one("aws:lambda/function:Function", suffix="chat-fn").inputs
     assert inputs["memorySize"] == 1024
     assert inputs["architectures"] == ["x86_64"]
     assert inputs["reservedConcurrentExecutions"] == 5
     assert inputs["tracingConfig"] == {"mode": "Active"}
     assert inputs["environment"]["variables"]["MAX_TOKENS_CAP"] == "512"
     assert inputs["environment"]["variables"]["CORS_ALLOW_ORIGINS"] == "https://app.example.com"
-    assert run.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 7
+    assert run.one("aws:cloudwatch/logGroup:LogGroup", suffix="chat-logs").inputs["retentionInDays"] == 7
     assert run.one("aws:apigateway/stage:Stage").inputs["xrayTracingEnabled"] is True
     xray = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert xray.inputs["policyArn"] == "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"

@@ -35,6 +35,7 @@ OUTPUTS = {
     "clientApiKeyIds",
     "accessLogGroupName",
     "dashboardUrl",
+    "openaiBaseUrl",
 }
 
 
@@ -95,8 +96,8 @@ def test_schema_outputs(schema: dict[str, Any]) -> None:
     for name in maps:
         assert properties[name]["type"] == "object"
         assert properties[name]["additionalProperties"]["type"] == "string"
-    # api_key is null unless auth is api_key; every other output is always set.
-    assert set(resource["required"]) == OUTPUTS - {"apiKey", "accessLogGroupName", "dashboardUrl"}
+    # api_key is null unless auth is api_key, openai_base_url when the OpenAI routes are off.
+    assert set(resource["required"]) == OUTPUTS - {"apiKey", "accessLogGroupName", "dashboardUrl", "openaiBaseUrl"}
 
 
 def _camel(name: str) -> str:

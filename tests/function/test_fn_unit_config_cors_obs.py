@@ -57,7 +57,7 @@ def test_cors_wildcard_and_listed_origins() -> None:
 
 def test_preflight_only_advertises_methods_to_allowed_origins() -> None:
     ok = preflight_headers(("https://a.example",), "https://a.example")
-    assert ok["Access-Control-Allow-Methods"] == "POST,OPTIONS"
+    assert ok["Access-Control-Allow-Methods"] == "GET,POST,OPTIONS"
     assert "Access-Control-Allow-Methods" not in preflight_headers(("https://a.example",), "https://b.example")
 
 

@@ -135,22 +135,28 @@ def test_function_environment_is_exactly_the_contract_with_non_default_values() 
     settings = resolve_settings(
         {
             "model_id": MODEL,
-            "max_tokens": 777,
+            "max_tokens": 2777,
             "max_request_bytes": 2048,
             "allowed_origins": ["https://a.example.com"],
             "heartbeat_seconds": 2.5,
             "deadline_margin_ms": 1500,
+            "additional_model_ids": ["anthropic.claude-sonnet-4-5-20250929-v1:0"],
+            "openai_model_alias": "default",
+            "thinking_budget_tokens": 1024,
         }
     )
     assert function_environment(settings) == {
         "AWS_LAMBDA_EXEC_WRAPPER": "/var/task/exec-wrapper",
         "BEDROCK_MODEL_ID": MODEL,
-        "MAX_TOKENS_CAP": "777",
+        "MAX_TOKENS_CAP": "2777",
         "MAX_REQUEST_BYTES": "2048",
         "CORS_ALLOW_ORIGINS": "https://a.example.com",
         "HEARTBEAT_SECONDS": "2.5",
         "DEADLINE_MARGIN_MS": "1500",
         "METRICS_NAMESPACE": "StreamingBedrockApi",
+        "OPENAI_MODEL_IDS": f"{MODEL},anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "OPENAI_MODEL_ALIAS": "default",
+        "THINKING_BUDGET_TOKENS": "1024",
     }
 
 
