@@ -6,6 +6,13 @@ errors) and invoking the function. Gateway errors carry the same CORS headers th
 Bodies and status codes are those a REST API returns: ``{"message":"Missing Authentication Token"}`` (403) for
 an unknown path or method, ``{"message":"Forbidden"}`` (403) for a missing or wrong API key.
 
+With auth ``api_key`` the component puts a REQUEST authorizer in front (``apiKeySource: AUTHORIZER``), and so does
+this emulator: the route's identity-source header missing → 401 with the component's OpenAI-shaped UNAUTHORIZED body
+(API Gateway does not call the authorizer then); the deployed authorizer's own code reads the key
+(``authorizer_source/key_authorizer.py``: ``Authorization: Bearer`` on the OpenAI routes, ``x-api-key`` on the
+native one) and may refuse (401); a key that is not the stack's → 403 ``Forbidden``, as API Gateway answers for a
+``usageIdentifierKey`` that is no valid key.
+
 Auth modes the local stack cannot verify (``iam`` SigV4 signatures, ``cognito`` JWTs) only require the
 ``Authorization`` header to be present; the CLI says so at start.
 """
@@ -17,7 +24,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from streaming_bedrock_api.api_config import several_origins, static_cors_headers
+from streaming_bedrock_api.api_config import (
+    NATIVE_IDENTITY_SOURCE,
+    OPENAI_IDENTITY_SOURCE,
+    gateway_response_templates,
+    openai_routes,
+    several_origins,
+    static_cors_headers,
+)
+from streaming_bedrock_api.authorizer_source.key_authorizer import Unauthorized
+from streaming_bedrock_api.authorizer_source.key_authorizer import handler as key_authorizer
 from streaming_bedrock_api.settings import Settings, allowed_origin
 
 from streaming_bedrock_local.proxy_event import header_value
@@ -73,7 +89,8 @@ def gateway_error(kind: str, settings: Settings, request_id: str) -> GatewayRepl
     per request): what a browser can read locally is what it can read on AWS; so it takes no request origin.
     """
     status, message, error_type = _ERROR_TYPES[kind]
-    body = json.dumps({"message": message}).encode()
+    template = gateway_response_templates(kind)
+    body = template["application/json"].encode() if template else json.dumps({"message": message}).encode()
     headers = [
         ("Content-Type", "application/json"),
         ("x-amzn-RequestId", request_id),
@@ -105,11 +122,39 @@ def api_key_matches(given: str | None, expected: str) -> bool:
 
 
 def resource_for(path: str, settings: Settings) -> str | None:
-    """The resource path (``/stream``) addressed by ``path`` with or without the ``/{stage}`` prefix."""
-    resource = f"/{settings.path}"
-    if path in (resource, f"/{settings.stage_name}{resource}"):
-        return resource
+    """The resource path (``/stream``, ``/v1/models``, ...) addressed by ``path`` with or without ``/{stage}``."""
+    stage = f"/{settings.stage_name}"
+    if path.startswith(stage + "/"):
+        path = path[len(stage):]
+    if path == f"/{settings.path}" or path in openai_routes(settings).values():
+        return path
     return None
+
+
+def resource_methods(resource: str, settings: Settings) -> tuple[str, ...]:
+    """The methods a resource has (the component's): its own plus the OPTIONS preflight."""
+    for method, path in openai_routes(settings).items():
+        if resource == path:
+            return (method, "OPTIONS")
+    return ("POST", "OPTIONS")
+
+
+def authorize(resource: str, headers: Sequence[tuple[str, str]], settings: Settings, api_key: str,
+              request_id: str) -> GatewayReply | str:
+    """auth api_key: the key the authorizer hands to API Gateway, or the gateway's refusal."""
+    is_openai = resource in openai_routes(settings).values()
+    identity_source = OPENAI_IDENTITY_SOURCE if is_openai else NATIVE_IDENTITY_SOURCE
+    if not header_value(headers, identity_source.rsplit(".", 1)[-1]):
+        return gateway_error("UNAUTHORIZED", settings, request_id)
+    event = {"type": "REQUEST", "resource": resource, "headers": dict(headers),
+             "methodArn": f"arn:aws:execute-api:local:000000000000:local/{settings.stage_name}/POST{resource}"}
+    try:
+        given = key_authorizer(event, None)["usageIdentifierKey"]
+    except Unauthorized:
+        return gateway_error("UNAUTHORIZED", settings, request_id)
+    if not api_key_matches(given, api_key):
+        return gateway_error("INVALID_API_KEY", settings, request_id)
+    return str(given)
 
 
 def route(
@@ -125,16 +170,20 @@ def route(
     path, _, query = target.partition("?")
     origin = header_value(headers, "origin")
     resource = resource_for(path, settings)
-    if resource is None or method not in ("POST", "OPTIONS"):
+    if resource is None or method not in resource_methods(resource, settings):
         return gateway_error("MISSING_AUTHENTICATION_TOKEN", settings, request_id)
     if method == "OPTIONS":
         return preflight(settings, origin, request_id)
     if content_length > MAX_PAYLOAD_BYTES:
         return gateway_error("REQUEST_TOO_LARGE", settings, request_id)
-    given_key = header_value(headers, "x-api-key")
+    given_key: str | None = None
     if settings.auth == "api_key":
-        if api_key is None or not api_key_matches(given_key, api_key):
+        if api_key is None:
             return gateway_error("INVALID_API_KEY", settings, request_id)
+        authorized = authorize(resource, headers, settings, api_key, request_id)
+        if isinstance(authorized, GatewayReply):
+            return authorized
+        given_key = authorized
     elif settings.auth == "cognito" and not header_value(headers, "authorization"):
         return gateway_error("UNAUTHORIZED", settings, request_id)
     elif settings.auth == "iam" and not header_value(headers, "authorization"):
@@ -143,7 +192,7 @@ def route(
         resource_path=resource,
         client_path=path,
         query=query,
-        api_key=given_key if settings.auth == "api_key" else None,
+        api_key=given_key,
     )
 
 

@@ -163,7 +163,7 @@ def test_authorizer_reads_the_header_its_identity_source_caches_on() -> None:
     for event in ({"resource": "/v1/models", "methodArn": arn, "headers": {"Authorization": "Basic abc"}},
                   {"resource": "/v1/models", "methodArn": arn, "headers": {"Authorization": "Bearer  "}},
                   {"resource": "/stream", "methodArn": arn, "headers": None}):
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             module.handler(event, None)
 
 

@@ -13,6 +13,10 @@ from streaming_bedrock_api.settings import CORS_ALLOW_HEADERS, CORS_ALLOW_METHOD
 
 from .conftest import ACCOUNT, REGION, STAND_IN_API_KEY, ComponentRun, run_component
 
+INTEGRATION_RESPONSE = "aws:apigateway/integrationResponse:IntegrationResponse"
+METHOD_RESPONSE = "aws:apigateway/methodResponse:MethodResponse"
+PERMISSION = "aws:lambda/permission:Permission"
+
 MODEL = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
 
 
@@ -77,7 +81,7 @@ def test_options_preflight_is_a_mock_with_cors_headers(default_run: ComponentRun
     method_response = default_run.one("aws:apigateway/methodResponse:MethodResponse", suffix="chat-options-200")
     declared = method_response.inputs["responseParameters"]
     assert declared["method.response.header.Access-Control-Allow-Origin"] is True
-    response = default_run.one("aws:apigateway/integrationResponse:IntegrationResponse", suffix="chat-options-integration-200")
+    response = default_run.one(INTEGRATION_RESPONSE, suffix="chat-options-integration-200")
     assert response.inputs["statusCode"] == "200"
     values = response.inputs["responseParameters"]
     assert values["method.response.header.Access-Control-Allow-Origin"] == "'*'"
@@ -89,7 +93,7 @@ def test_options_preflight_is_a_mock_with_cors_headers(default_run: ComponentRun
 
 def test_one_origin_is_static_and_varies_by_origin() -> None:
     run = run_component({"model_id": MODEL, "auth": "none", "allowed_origins": ["https://app.example.com"]})
-    values = run.one("aws:apigateway/integrationResponse:IntegrationResponse", suffix="chat-options-integration-200").inputs["responseParameters"]
+    values = run.one(INTEGRATION_RESPONSE, suffix="chat-options-integration-200").inputs["responseParameters"]
     assert values["method.response.header.Access-Control-Allow-Origin"] == "'https://app.example.com'"
     assert values["method.response.header.Vary"] == "'Origin'"
     for response in run.of_type("aws:apigateway/response:Response"):
@@ -100,13 +104,13 @@ def test_one_origin_is_static_and_varies_by_origin() -> None:
 def test_several_origins_are_echoed_by_the_preflight_template_only_when_allowed() -> None:
     origins = ["https://a.example.com", "http://localhost:5173"]
     run = run_component({"model_id": MODEL, "auth": "none", "allowed_origins": origins})
-    response = run.one("aws:apigateway/integrationResponse:IntegrationResponse", suffix="chat-options-integration-200")
+    response = run.one(INTEGRATION_RESPONSE, suffix="chat-options-integration-200")
     assert "method.response.header.Access-Control-Allow-Origin" not in response.inputs["responseParameters"]
     template = response.inputs["responseTemplates"]["application/json"]
     assert "$context.responseOverride.header.Access-Control-Allow-Origin = $origin" in template
     for origin in origins:
         assert f'$origin == "{origin}"' in template
-    declared = run.one("aws:apigateway/methodResponse:MethodResponse", suffix="chat-options-200").inputs["responseParameters"]
+    declared = run.one(METHOD_RESPONSE, suffix="chat-options-200").inputs["responseParameters"]
     assert declared["method.response.header.Access-Control-Allow-Origin"] is True
     for gateway in run.of_type("aws:apigateway/response:Response"):
         # Documented limit: a gateway response cannot choose among origins.
@@ -134,7 +138,7 @@ def test_lambda_permission_is_scoped_to_post_on_the_path(default_run: ComponentR
 
 def test_permission_follows_a_custom_path() -> None:
     run = run_component({"model_id": MODEL, "auth": "none", "path": "chat.v2"})
-    assert run.one("aws:lambda/permission:Permission", suffix="chat-invoke-permission").inputs["sourceArn"].endswith("/*/POST/chat.v2")
+    assert run.one(PERMISSION, suffix="chat-invoke-permission").inputs["sourceArn"].endswith("/*/POST/chat.v2")
     assert run.one("aws:apigateway/resource:Resource", suffix="chat-resource").inputs["pathPart"] == "chat.v2"
     assert run.outputs["url"].endswith("/prod/chat.v2")
 

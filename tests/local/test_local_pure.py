@@ -186,13 +186,41 @@ def test_route_unknown_path_and_method_give_missing_token() -> None:
         assert reply.status == 403 and _body(reply) == {"message": "Missing Authentication Token"}
 
 
-def test_route_api_key_missing_or_wrong_is_forbidden_with_cors() -> None:
+def test_route_api_key_missing_is_401_and_wrong_is_403_with_cors() -> None:
     settings = _settings(allowed_origins=["http://app.test"])
-    for headers in ([("Origin", "http://app.test")], [("Origin", "http://app.test"), ("X-Api-Key", "nope")]):
-        reply = route("POST", "/prod/stream", headers, settings, "secret", "r")
+    # Missing identity-source header: API Gateway answers 401 itself (UNAUTHORIZED, OpenAI-shaped body).
+    for target, headers in (("/prod/stream", [("Authorization", "Bearer secret")]),
+                            ("/prod/v1/chat/completions", [("X-Api-Key", "secret")]),
+                            ("/prod/v1/models", [("Authorization", "Basic c2VjcmV0")])):
+        reply = route("POST" if "models" not in target else "GET", target, [("Origin", "http://app.test"), *headers],
+                      settings, "secret", "r")
+        assert isinstance(reply, GatewayReply)
+        body = _body(reply)
+        assert reply.status == 401 and isinstance(body, dict) and body["error"]["code"] == "invalid_api_key"
+        assert ("Access-Control-Allow-Origin", "http://app.test") in reply.headers
+    for target, header in (("/prod/stream", ("X-Api-Key", "nope")),
+                           ("/prod/v1/chat/completions", ("Authorization", "Bearer nope"))):
+        reply = route("POST", target, [("Origin", "http://app.test"), header], settings, "secret", "r")
         assert isinstance(reply, GatewayReply)
         assert reply.status == 403 and _body(reply) == {"message": "Forbidden"}
         assert ("Access-Control-Allow-Origin", "http://app.test") in reply.headers
+
+
+def test_route_openai_routes_take_bearer_keys_and_their_own_methods() -> None:
+    settings = _settings()
+    bearer = [("Authorization", "Bearer secret")]
+    assert route("POST", "/prod/v1/chat/completions", bearer, settings, "secret", "r") == Invoke(
+        "/v1/chat/completions", "/prod/v1/chat/completions", "", "secret")
+    assert route("GET", "/v1/models", bearer, settings, "secret", "r") == Invoke("/v1/models", "/v1/models", "",
+                                                                                  "secret")
+    for method, target in (("GET", "/prod/v1/chat/completions"), ("POST", "/prod/v1/models"),
+                           ("POST", "/prod/v1/chat")):
+        reply = route(method, target, bearer, settings, "secret", "r")
+        assert isinstance(reply, GatewayReply) and reply.status == 403
+    off = _settings(openai_routes=False)
+    assert isinstance(route("POST", "/prod/v1/chat/completions", bearer, off, "secret", "r"), GatewayReply)
+    prefixed = _settings(openai_path_prefix="openai")
+    assert isinstance(route("POST", "/prod/openai/v1/chat/completions", bearer, prefixed, "secret", "r"), Invoke)
 
 
 def test_route_valid_key_invokes_with_and_without_stage() -> None:

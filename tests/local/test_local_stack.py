@@ -160,15 +160,18 @@ def test_preflight_and_cors_on_gateway_errors(stack: RunningStack) -> None:
 
     stranger = request(stack.url, prompt_body(), {**JSON, "Origin": "http://evil.test"})
     # Like the deployed gateway response: the one configured origin, statically; the browser refuses the stranger.
-    assert stranger.status == 403 and stranger.header_values("Access-Control-Allow-Origin") == [APP_ORIGIN]
+    assert stranger.status == 401 and stranger.header_values("Access-Control-Allow-Origin") == [APP_ORIGIN]
 
 
-def test_api_key_missing_or_wrong_is_403_with_cors(stack: RunningStack) -> None:
+def test_api_key_missing_is_401_and_wrong_is_403_with_cors(stack: RunningStack) -> None:
     before = _count(stack)
-    for extra in ({}, {"x-api-key": "wrong"}):
+    for extra, status in (({}, 401), ({"Authorization": f"Bearer {stack.api_key}"}, 401), ({"x-api-key": "wrong"}, 403)):
         result = request(stack.url, prompt_body(), {**JSON, "Origin": APP_ORIGIN, **extra})
-        assert result.status == 403
-        assert result.json() == {"message": "Forbidden"}
+        assert result.status == status
+        if status == 401:  # no key header: API Gateway's UNAUTHORIZED gateway response, OpenAI-shaped
+            assert result.json()["error"]["code"] == "invalid_api_key"
+        else:
+            assert result.json() == {"message": "Forbidden"}
         assert result.header_values("Access-Control-Allow-Origin") == [APP_ORIGIN]
     assert _count(stack) == before
 

@@ -34,7 +34,8 @@ AUTH_ARGS: dict[str, dict[str, Any]] = {
     "none": {"auth": "none"},
 }
 NAME = "chat"
-PUBLIC_DECLARATION = {sp.PUBLIC_METHODS_CONFIG: [f"{NAME}-post"]}
+# The native route and the two OpenAI-compatible routes.
+PUBLIC_DECLARATION = {sp.PUBLIC_METHODS_CONFIG: [f"{NAME}-post", f"{NAME}-openai-completions", f"{NAME}-openai-models"]}
 # The rules a stack gets without any pack config (bedrock-guardrail-required is off until a stack turns it on).
 ENABLED_RESOURCE_POLICIES = [p for p in sp.RESOURCE_POLICIES if p.enforcement_level != EnforcementLevel.DISABLED]
 
@@ -59,13 +60,21 @@ class Captured:
     def stack(self, edit: Mapping[str, Mapping[str, Any]] | None = None) -> list[PolicyResource]:
         """Stack resources as the engine would pass them; ``edit`` maps a type token to props to override."""
         roots = {s.get("rootResourceId"): "" for (typ, _), s in self.states.items() if typ == sp.REST_API}
+        by_id = {s["id"]: s for (typ, _), s in self.states.items() if typ == sp.RESOURCE}
+
+        def full_path(state: Mapping[str, Any]) -> str:
+            # Computed by the provider (the mocks do not): the parent's path plus this segment.
+            parent = state.get("parentId")
+            head = "" if parent in roots else full_path(by_id[parent])
+            return f"{head}/{state['pathPart']}"
+
         resources = []
         for reg in self.run.registrations:
             if not reg.custom:
                 continue
             props = copy.deepcopy(self.states[(reg.typ, reg.name)])
-            if reg.typ == sp.RESOURCE and props.get("parentId") in roots:
-                props["path"] = f"/{props['pathPart']}"  # computed by the provider; the mocks do not
+            if reg.typ == sp.RESOURCE:
+                props["path"] = full_path(props)
             for key, value in (edit or {}).get(reg.typ, {}).items():
                 if value is None:
                     props.pop(key, None)
@@ -106,7 +115,9 @@ def test_capture_holds_the_streaming_path(captured: tuple[str, Captured]) -> Non
     for needed in (sp.REST_API, sp.RESOURCE, sp.FUNCTION, sp.STAGE, sp.METHOD_SETTINGS, sp.IAM_ROLE_POLICY):
         assert needed in types, (auth, needed)
     streams = [r for r in cap.run.of_type(sp.INTEGRATION) if r.inputs.get("responseTransferMode") == "STREAM"]
-    assert len(streams) == 1
+    # The native route and the OpenAI-compatible ones: every rule below covers all three.
+    assert sorted(r.name for r in streams) == [f"{NAME}-openai-completions-integration",
+                                               f"{NAME}-openai-models-integration", f"{NAME}-post-integration"]
     assert len(cap.stack()) == sum(1 for r in cap.run.registrations if r.custom) > 10
 
 
@@ -144,8 +155,11 @@ def test_auth_none_without_declaration_gets_only_the_advisory() -> None:
     results = check_stack(cap.stack({sp.REST_API: {"tags": None, "tagsAll": None}}))
     reported = {name: r.messages for name, r in results.items() if r.violations}
     assert list(reported) == ["public-method-declared"]
-    assert len(reported["public-method-declared"]) == 1
-    assert f"Method '{NAME}-post' (POST /stream)" in reported["public-method-declared"][0]
+    assert len(reported["public-method-declared"]) == 3
+    messages = "\n".join(reported["public-method-declared"])
+    for where in (f"'{NAME}-post' (POST /stream)", f"'{NAME}-openai-completions' (POST /v1/chat/completions)",
+                  f"'{NAME}-openai-models' (GET /v1/models)"):
+        assert f"Method {where}" in messages
 
 
 @pytest.mark.parametrize(
@@ -164,7 +178,8 @@ def test_breaking_the_captured_stack_fires_exactly_that_rule(edit: dict[str, Any
     assert all(len(cap.run.of_type(typ)) == 1 for typ in edit)
     results = check_stack(cap.stack(edit))
     assert [name for name, r in results.items() if r.violations] == [policy]
-    assert len(results[policy].violations) == 1
+    # The function serves three STREAM integrations (native + OpenAI routes): each one is reported.
+    assert len(results[policy].violations) == (3 if sp.FUNCTION in edit else 1)
 
 
 def test_widening_the_components_bedrock_grant_fires_the_iam_rule() -> None:
