@@ -12,8 +12,8 @@ import pulumi_aws as aws
 
 from . import api_config
 from .access_logs import AccessLogs
-from .clients import ClientKey, create_usage_plans
 from .authorizer import create_authorizers
+from .clients import ClientKey, create_usage_plans
 from .openai_api import create_openai_routes
 from .settings import Settings
 

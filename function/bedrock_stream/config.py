@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from bedrock_stream.guardrail import GuardrailConfig, load_guardrail
 from bedrock_stream.metering import KEY_IDS_ENV, parse_key_ids
-
 from bedrock_stream.thinking import MIN_BUDGET_TOKENS
 
 DEFAULT_MAX_TOKENS_CAP = 4096

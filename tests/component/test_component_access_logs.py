@@ -32,7 +32,7 @@ def test_access_logs_go_to_their_own_log_group_as_json_with_the_streaming_fields
     ):
         assert variable in fields.values(), variable
     # The function's log group is a different one.
-    assert run.one(LOG_GROUP, suffix="-logs").inputs["namePrefix"] == "/aws/lambda/chat-"
+    assert run.one(LOG_GROUP, suffix="chat-logs").inputs["namePrefix"] == "/aws/lambda/chat-"
     assert run.outputs["access_log_group_name"] == "/aws/apigateway/chat-access-0a1b2c3"
     # Not asked for: the account setting is left alone.
     assert not run.of_type(ACCOUNT_SETTINGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 from streaming_bedrock_api.settings import LAMBDA_ENVIRONMENT_BYTES, SettingsError
 
@@ -62,7 +63,7 @@ def test_each_client_gets_its_own_key_and_plan_with_the_stack_defaults_where_uns
 
 def test_the_function_gets_the_key_id_to_client_map() -> None:
     run = _run([{"name": "web-app"}, {"name": "batch"}])
-    variables = run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    variables = run.one("aws:lambda/function:Function", suffix="chat-fn").inputs["environment"]["variables"]
     assert json.loads(variables["CLIENT_KEY_IDS"]) == {
         "chat-client-web-app-key-id": "web-app",
         "chat-client-batch-key-id": "batch",
@@ -73,15 +74,21 @@ def test_without_clients_the_single_key_is_the_default_client() -> None:
     run = run_component({"model_id": MODEL})
     assert [r.name for r in run.of_type(API_KEY)] == ["chat-key"]
     assert [r.name for r in run.of_type(PLAN)] == ["chat-usage-plan"]
-    variables = run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    variables = run.one("aws:lambda/function:Function", suffix="chat-fn").inputs["environment"]["variables"]
     assert json.loads(variables["CLIENT_KEY_IDS"]) == {"chat-key-id": "default"}
 
 
 def test_without_api_keys_there_is_no_key_map() -> None:
     run = run_component({"model_id": MODEL, "auth": "iam"})
     assert not run.of_type(API_KEY)
-    assert "CLIENT_KEY_IDS" not in run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    function = run.one("aws:lambda/function:Function", suffix="chat-fn")
+    assert "CLIENT_KEY_IDS" not in function.inputs["environment"]["variables"]
     assert run.outputs["client_api_keys"] == {} and run.outputs["client_api_key_ids"] == {}
+
+
+def _comparable(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs with archives compared by path (a FileArchive object has no value equality)."""
+    return {k: v.path if isinstance(v, pulumi.FileArchive) else v for k, v in inputs.items()}
 
 
 def test_changing_one_client_leaves_every_other_clients_resources_alone() -> None:
@@ -112,7 +119,7 @@ def test_changing_one_client_leaves_every_other_clients_resources_alone() -> Non
     assert not of("dave", set(old)) and len(of("dave", set(new))) == 3
     # Nothing else changed but the function's key map and the dashboard's per-client graph (in-place updates).
     shared = (set(old) & set(new)) - client_resources
-    changed = sorted(name for name in shared if old[name].inputs != new[name].inputs)
+    changed = sorted(name for name in shared if _comparable(old[name].inputs) != _comparable(new[name].inputs))
     assert changed == ["chat-dashboard", "chat-fn"]
     old_widgets = json.loads(old["chat-dashboard"].inputs["dashboardBody"])["widgets"]
     new_widgets = json.loads(new["chat-dashboard"].inputs["dashboardBody"])["widgets"]

@@ -71,7 +71,7 @@ def emitted_metrics(run: ComponentRun, function_name: str | None = None) -> set[
 
     Lambda adds ``AWS_REGION`` and ``AWS_LAMBDA_FUNCTION_NAME`` (the stack's function, unless ``function_name``
     names another stack's)."""
-    environment = dict(run.one("aws:lambda/function:Function").inputs["environment"]["variables"])
+    environment = dict(run.one("aws:lambda/function:Function", suffix="chat-fn").inputs["environment"]["variables"])
     environment["AWS_REGION"] = REGION
     environment["AWS_LAMBDA_FUNCTION_NAME"] = function_name or run.outputs["function_name"]
     config = load_config(environment)
