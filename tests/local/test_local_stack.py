@@ -166,7 +166,8 @@ def test_preflight_and_cors_on_gateway_errors(stack: RunningStack) -> None:
 def test_api_key_missing_is_401_and_wrong_is_403_with_cors(stack: RunningStack) -> None:
     before = _count(stack)
     # The native route's key header is x-api-key (a Bearer key is for the OpenAI routes).
-    cases = (({}, 401), ({"Authorization": f"Bearer {stack.api_key}"}, 401), ({"x-api-key": "wrong"}, 403))
+    cases: list[tuple[dict[str, str], int]] = [
+        ({}, 401), ({"Authorization": f"Bearer {stack.api_key}"}, 401), ({"x-api-key": "wrong"}, 403)]
     for extra, status in cases:
         result = request(stack.url, prompt_body(), {**JSON, "Origin": APP_ORIGIN, **extra})
         assert result.status == status
