@@ -43,6 +43,7 @@ from urllib.parse import unquote
 from streaming_bedrock_local.eventstream import encode_event, encode_exception
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 from streaming_bedrock_local.standin_guardrail import apply_guardrail, check_guardrail_config
+from streaming_bedrock_local.standin_features import check_features, feature_frames, plan_features
 from streaming_bedrock_local.standin_metadata import check_request_metadata
 
 log = logging.getLogger(__name__)
@@ -413,14 +414,22 @@ class _StandinHandler(BaseHTTPRequestHandler):
             if plan.answer_chunks is not None:
                 answer = StandinAnswer(plan.answer_chunks, "end_turn", answer.input_tokens)
             answer = apply_guardrail(body, answer)
+            check_features(body)
         except ValueError as exc:  # bad JSON or StandinValidationError
             return reject("ValidationException", str(exc))
         if isinstance(fault, BeforeStreamFault):
             return reject(fault.error_type, fault.message)
 
         mid = fault if isinstance(fault, MidStreamFault) else None
-        frames = answer_frames(answer, mid, latency_ms=int(standin.first_token_delay_seconds * 1000))
-        record.tokens_planned = answer.output_tokens if mid is None else min(mid.after_deltas, answer.output_tokens)
+        latency_ms = int(standin.first_token_delay_seconds * 1000)
+        features = plan_features(body)
+        if features.active:  # reasoning, tool use or cache usage (standin_features.py)
+            frames = feature_frames(answer.chunks, answer.stop_reason, answer.input_tokens, features,
+                                    None if mid is None else (mid.exception_type, mid.after_deltas, mid.message),
+                                    latency_ms)
+        else:
+            frames = answer_frames(answer, mid, latency_ms=latency_ms)
+        record.tokens_planned = sum(1 for kind, _ in frames if kind == "contentBlockDelta")
         record.status = 200
         record.outcome = "streaming"
         self.send_response(200)
@@ -451,7 +460,7 @@ class _StandinHandler(BaseHTTPRequestHandler):
             record.outcome = "disconnected"
             self.close_connection = True
             return
-        if mid is not None and mid.after_deltas <= answer.output_tokens:
+        if mid is not None and frames[-1][0] == mid.exception_type:
             record.outcome, record.error_type = "error_mid_stream", mid.exception_type
         else:
             record.outcome = "finished"

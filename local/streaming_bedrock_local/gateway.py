@@ -38,11 +38,12 @@ from streaming_bedrock_local.invocation import Chunk, Finished, FunctionInvoker,
 from streaming_bedrock_local.local_clients import DEFAULT_KEY_ID, LocalApiKey, match_key
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 from streaming_bedrock_local.metadata import InvalidMetadata, Metadata, MetadataParser
-from streaming_bedrock_local.proxy_event import ProxyRequest, build_event, header_value
+from streaming_bedrock_local.proxy_event import ProxyRequest, build_event
 from streaming_bedrock_local.routing import (
     MAX_PAYLOAD_BYTES,
     GatewayReply,
     gateway_error,
+    presented_key,
     response_headers,
     route,
 )
@@ -177,7 +178,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             self._reply(GatewayReply(200, page_headers, demo), record)
             return
         # The key the client sent, if it is one of ours: its id goes into the event as API Gateway's apiKeyId.
-        matched = match_key(self.server.options.accepted_keys(), header_value(headers, "x-api-key"))
+        matched = match_key(self.server.options.accepted_keys(), presented_key(self.path, headers, settings))
         decision = route(
             self.command, self.path, headers, settings, matched.value if matched else None, request_id, declared
         )

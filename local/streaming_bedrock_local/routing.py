@@ -139,22 +139,35 @@ def resource_methods(resource: str, settings: Settings) -> tuple[str, ...]:
     return ("POST", "OPTIONS")
 
 
-def authorize(resource: str, headers: Sequence[tuple[str, str]], settings: Settings, api_key: str,
+def _authorizer_key(resource: str, headers: Sequence[tuple[str, str]], settings: Settings) -> str | None:
+    """What the deployed key authorizer returns as ``usageIdentifierKey`` for this request (None: it refuses)."""
+    event = {"type": "REQUEST", "resource": resource, "headers": dict(headers),
+             "methodArn": f"arn:aws:execute-api:local:000000000000:local/{settings.stage_name}/POST{resource}"}
+    try:
+        return str(key_authorizer(event, None)["usageIdentifierKey"])
+    except Unauthorized:
+        return None
+
+
+def presented_key(target: str, headers: Sequence[tuple[str, str]], settings: Settings) -> str | None:
+    """The API key a request presents on its route (Bearer on the OpenAI routes, x-api-key on the native one)."""
+    resource = resource_for(target.partition("?")[0], settings)
+    return None if resource is None else _authorizer_key(resource, headers, settings)
+
+
+def authorize(resource: str, headers: Sequence[tuple[str, str]], settings: Settings, api_key: str | None,
               request_id: str) -> GatewayReply | str:
     """auth api_key: the key the authorizer hands to API Gateway, or the gateway's refusal."""
     is_openai = resource in openai_routes(settings).values()
     identity_source = OPENAI_IDENTITY_SOURCE if is_openai else NATIVE_IDENTITY_SOURCE
     if not header_value(headers, identity_source.rsplit(".", 1)[-1]):
         return gateway_error("UNAUTHORIZED", settings, request_id)
-    event = {"type": "REQUEST", "resource": resource, "headers": dict(headers),
-             "methodArn": f"arn:aws:execute-api:local:000000000000:local/{settings.stage_name}/POST{resource}"}
-    try:
-        given = key_authorizer(event, None)["usageIdentifierKey"]
-    except Unauthorized:
+    given = _authorizer_key(resource, headers, settings)
+    if given is None:
         return gateway_error("UNAUTHORIZED", settings, request_id)
-    if not api_key_matches(given, api_key):
+    if api_key is None or not api_key_matches(given, api_key):
         return gateway_error("INVALID_API_KEY", settings, request_id)
-    return str(given)
+    return given
 
 
 def route(
@@ -178,8 +191,6 @@ def route(
         return gateway_error("REQUEST_TOO_LARGE", settings, request_id)
     given_key: str | None = None
     if settings.auth == "api_key":
-        if api_key is None:
-            return gateway_error("INVALID_API_KEY", settings, request_id)
         authorized = authorize(resource, headers, settings, api_key, request_id)
         if isinstance(authorized, GatewayReply):
             return authorized
