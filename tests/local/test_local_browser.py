@@ -200,7 +200,8 @@ def test_page_says_when_the_key_is_missing(browser: Any, page_server: str, api: 
     page = _run_page(browser, page_server, api, "no key at all", "plain", "")
     try:
         error = _error_text(page)
-        assert "HTTP 403" in error and "needs an API key" in error and "not accepted" not in error
+        # No key header: API Gateway's 401 (the authorizer's identity source is missing), OpenAI-shaped body.
+        assert "HTTP 401" in error and "needs an API key" in error and "not accepted" not in error
     finally:
         page.close()
 
@@ -373,3 +374,58 @@ def test_page_served_by_the_gateway_needs_no_cors(browser: Any, api: RunningStac
     finally:
         page.close()
         api.server.options = options
+
+
+def _wait_for_turns(page: Any, turns: int) -> None:
+    page.wait_for_function(
+        f"() => ['done', 'error'].includes(document.body.dataset.state) && window.__sent === {turns}", timeout=30_000)
+
+
+def test_chat_mode_is_a_multi_turn_conversation(browser: Any, page_server: str, api: RunningStack) -> None:
+    """Chat mode talks to <stage>/v1/chat/completions with a Bearer key and sends the whole conversation."""
+    page = browser.new_page(viewport=DESKTOP)
+    query = urlencode({"endpoint": api.url, "key": api.api_key or "", "format": "chat", "prompt": "first question"})
+    page.goto(f"{page_server}/index.html?{query}")
+    try:
+        assert page.is_visible("#new-chat")
+        page.evaluate("window.__sent = 0; document.getElementById('form').addEventListener('submit', "
+                      "() => { window.__sent += 1; }, {capture: true})")
+        page.click("#send")
+        _wait_for_turns(page, 1)
+        assert page.evaluate("document.body.dataset.state") == "done", page.inner_text("#error")
+        first = expected_answer("first question", ANSWER_TOKENS)
+        assert page.inner_text("#output") == first and page.inner_text("#tokens") == str(ANSWER_TOKENS)
+        assert "stop" in page.inner_text("#status") and page.input_value("#prompt") == ""
+
+        page.fill("#prompt", "second question")
+        page.click("#send")
+        _wait_for_turns(page, 2)
+        assert page.evaluate("document.body.dataset.state") == "done", page.inner_text("#error")
+        assert page.inner_text("#output") == expected_answer("second question", ANSWER_TOKENS)
+        turns = page.evaluate("[...document.querySelectorAll('#transcript .turn')].map((n) => [n.className, "
+                              "n.textContent])")
+        assert turns == [["turn user", "first question"], ["turn assistant", first]]
+        # The second request carried the first turn: user, assistant (the first answer), user.
+        request = api.standin.records()[-1].request
+        assert request is not None
+        assert [(m["role"], m["content"][0]["text"]) for m in request["messages"]] == [
+            ("user", "first question"), ("assistant", first), ("user", "second question")]
+
+        page.click("#new-chat")
+        assert page.inner_text("#transcript") == "" and page.inner_text("#output") == ""
+        page.fill("#prompt", "fresh start")
+        page.click("#send")
+        _wait_for_turns(page, 3)
+        request = api.standin.records()[-1].request
+        assert request is not None and len(request["messages"]) == 1
+    finally:
+        page.close()
+
+
+def test_chat_mode_without_a_key_says_so(browser: Any, page_server: str, api: RunningStack) -> None:
+    page = _run_page(browser, page_server, api, "no key", "chat", "")
+    try:
+        error = _error_text(page)
+        assert "HTTP 401" in error and "needs an API key" in error
+    finally:
+        page.close()

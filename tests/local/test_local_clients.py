@@ -92,10 +92,26 @@ def test_each_clients_key_is_accepted_and_its_id_reaches_the_function(clients_st
     assert json.loads(seen["map"])[seen["apiKeyId"]] == client
 
 
-@pytest.mark.parametrize("headers", [{}, {"x-api-key": "key-of-nobody"}])
-def test_other_keys_are_refused_by_the_gateway(clients_stack: RunningStack, headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(("headers", "status"), [({}, 401), ({"x-api-key": "key-of-nobody"}, 403)])
+def test_other_keys_are_refused_by_the_gateway(clients_stack: RunningStack, headers: dict[str, str],
+                                               status: int) -> None:
+    # No key header: 401 before the authorizer runs; a key that is no client's: 403 Forbidden.
     result = request(clients_stack.url, prompt_body(), headers)
-    assert result.status == 403 and result.json() == {"message": "Forbidden"}
+    assert result.status == status
+    if status == 403:
+        assert result.json() == {"message": "Forbidden"}
+    else:
+        assert result.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_each_clients_key_works_as_a_bearer_key_on_the_openai_route(clients_stack: RunningStack) -> None:
+    base = clients_stack.url.rsplit("/", 1)[0]
+    for client in ("web", "batch"):
+        result = request(f"{base}/v1/models", None, {"Authorization": f"Bearer key-of-{client}"}, "GET")
+        assert result.status == 200, result.body
+        # The authorizer's key is metered like x-api-key: the function sees that client's key id.
+        assert result.json()["apiKeyId"] == local_key_id(client)
+    assert request(f"{base}/v1/models", None, {"Authorization": "Bearer key-of-nobody"}, "GET").status == 403
 
 
 def test_the_cli_prints_one_key_per_client_and_accepts_each(tmp_path: Path) -> None:
