@@ -42,8 +42,8 @@ from urllib.parse import unquote
 
 from streaming_bedrock_local.eventstream import encode_event, encode_exception
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
-from streaming_bedrock_local.standin_guardrail import apply_guardrail, check_guardrail_config
 from streaming_bedrock_local.standin_features import check_features, feature_frames, plan_features
+from streaming_bedrock_local.standin_guardrail import apply_guardrail, check_guardrail_config
 from streaming_bedrock_local.standin_metadata import check_request_metadata
 
 log = logging.getLogger(__name__)

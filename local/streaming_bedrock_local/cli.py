@@ -42,6 +42,7 @@ from streaming_bedrock_local.terminal import (
     banner_lines,
     curl_line,
     function_log_sink,
+    openai_base_url,
     reminder_lines,
     watch_enter,
 )
@@ -365,6 +366,7 @@ def run_local(args: argparse.Namespace) -> int:
                 ready_ms=(time.monotonic() - started) * 1000,
                 curl=curl_line(url, api_key),
                 demo=demo_lines(demo_file, server.url, url, api_key, settings.allowed_origins, args.serve_demo),
+                openai_base_url=openai_base_url(url, settings.openai_path_prefix) if settings.openai_routes else None,
             )
             for line in banner_lines(banner):
                 out.write(line)

@@ -121,6 +121,12 @@ class Banner:
     ready_ms: float
     curl: str
     demo: Sequence[str]
+    openai_base_url: str | None = None  # with the OpenAI-compatible routes on
+
+
+def openai_base_url(url: str, prefix: str) -> str:
+    """``base_url`` for OpenAI clients, next to the native endpoint ``url`` (…/{stage}/{path})."""
+    return f"{url.rsplit('/', 1)[0]}{'/' + prefix if prefix else ''}/v1"
 
 
 def curl_line(url: str, api_key: str | None) -> str:
@@ -142,6 +148,8 @@ def banner_lines(banner: Banner) -> list[str]:
         lines.append(f"  {banner.auth_line}")
     lines.append(f"  listening after {banner.ready_ms:.0f} ms; Ctrl-C to stop, Enter to show the key and curl line")
     lines.append(banner.curl)
+    if banner.openai_base_url:
+        lines.append(f"  OpenAI base_url: {banner.openai_base_url} (the key as Bearer)")
     lines.extend(f"  {line}" for line in banner.demo)
     return lines
 
@@ -151,6 +159,8 @@ def reminder_lines(banner: Banner) -> list[str]:
     lines = [f"API at {banner.url}"]
     lines.extend(f"  {line}" for line in banner.key_lines)
     lines.append(banner.curl)
+    if banner.openai_base_url:
+        lines.append(f"  OpenAI base_url: {banner.openai_base_url} (the key as Bearer)")
     lines.extend(f"  {line}" for line in banner.demo)
     return lines
 

@@ -116,6 +116,8 @@ def _started(
                 info["model"] = match.group(1)
             if line.startswith("curl "):
                 info["curl"] = line.strip()
+            if match := re.search(r"OpenAI base_url: (\S+)", line):
+                info["openai"] = match.group(1)
             if "warm workers ready" in line:
                 break
         assert "url" in info, process.stderr.read() if process.stderr else ""
@@ -152,6 +154,9 @@ def test_serves_the_repo_config_and_shuts_down_cleanly(stop_signal: signal.Signa
         result = request(info["url"], prompt_body("from the cli"), {"x-api-key": info["key"]})
         assert result.status == 200 and result.complete
         assert result.body.decode() == expected_answer("from the cli", 48)
+        assert info["openai"] == f"http://127.0.0.1:{port}/prod/v1"
+        models = request(f"{info['openai']}/models", None, {"Authorization": f"Bearer {info['key']}"}, "GET")
+        assert models.status == 200 and models.json()["object"] == "list"
         task_dir = str(Path(info["zip"]).parents[1])
         assert len(_live_processes_under(task_dir)) == 2
         process.send_signal(stop_signal)
