@@ -54,7 +54,7 @@ def test_the_component_wires_the_guardrail_into_the_function_and_its_role() -> N
         {"model_id": MODEL, "guardrail": {"id": "gr0abc123", "version": "2", "stream_processing_mode": "async",
                                           "trace": "enabled"}}
     )
-    variables = run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    variables = run.one("aws:lambda/function:Function", suffix="chat-fn").inputs["environment"]["variables"]
     assert {k: v for k, v in variables.items() if k.startswith("GUARDRAIL_")} == {
         "GUARDRAIL_IDENTIFIER": GUARDRAIL_ARN,  # the full ARN, though the stack names the guardrail by its id
         "GUARDRAIL_VERSION": "2",
@@ -75,7 +75,7 @@ def test_the_component_wires_the_guardrail_into_the_function_and_its_role() -> N
 
 def test_without_a_guardrail_nothing_changes() -> None:
     run = run_component({"model_id": MODEL})
-    variables = run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    variables = run.one("aws:lambda/function:Function", suffix="chat-fn").inputs["environment"]["variables"]
     assert not any(k.startswith("GUARDRAIL_") for k in variables)
     policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", suffix="-bedrock").inputs["policy"])
     assert "GuardrailIdentifier" not in json.dumps(policy) and "ApplyGuardrail" not in json.dumps(policy)
