@@ -35,7 +35,7 @@ MAX_MESSAGES = 500
 MAX_STOP_SEQUENCES = 4  # OpenAI's limit for ``stop``
 IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg", "image/gif": "gif",
                  "image/webp": "webp"}
-# With several system or tool results the model sees them in order; roles map as Converse needs them.
+# Converse has two roles: tool results travel in a user turn.
 _CONVERSE_ROLE = {"user": "user", "tool": "user", "assistant": "assistant"}
 
 

@@ -381,7 +381,9 @@ def _wait_for_turns(page: Any, turns: int) -> None:
         f"() => ['done', 'error'].includes(document.body.dataset.state) && window.__sent === {turns}", timeout=30_000)
 
 
-def test_chat_mode_is_a_multi_turn_conversation(browser: Any, page_server: str, api: RunningStack) -> None:
+def test_chat_mode_is_a_multi_turn_conversation(
+    browser: Any, page_server: str, api: RunningStack, screenshots: Path
+) -> None:
     """Chat mode talks to <stage>/v1/chat/completions with a Bearer key and sends the whole conversation."""
     page = browser.new_page(viewport=DESKTOP)
     query = urlencode({"endpoint": api.url, "key": api.api_key or "", "format": "chat", "prompt": "first question"})
@@ -404,12 +406,14 @@ def test_chat_mode_is_a_multi_turn_conversation(browser: Any, page_server: str, 
         assert page.inner_text("#output") == expected_answer("second question", ANSWER_TOKENS)
         turns = page.evaluate("[...document.querySelectorAll('#transcript .turn')].map((n) => [n.className, "
                               "n.textContent])")
-        assert turns == [["turn user", "first question"], ["turn assistant", first]]
+        # The earlier turn, then the question being answered (its answer is the output below).
+        assert turns == [["turn user", "first question"], ["turn assistant", first], ["turn user", "second question"]]
         # The second request carried the first turn: user, assistant (the first answer), user.
         request = api.standin.records()[-1].request
         assert request is not None
         assert [(m["role"], m["content"][0]["text"]) for m in request["messages"]] == [
             ("user", "first question"), ("assistant", first), ("user", "second question")]
+        page.screenshot(path=str(screenshots / "demo-chat-1280.png"), full_page=True)
 
         page.click("#new-chat")
         assert page.inner_text("#transcript") == "" and page.inner_text("#output") == ""
