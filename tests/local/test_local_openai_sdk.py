@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,9 +47,16 @@ def client(stack: RunningStack) -> OpenAI:
                   _strict_response_validation=True, max_retries=0, timeout=30)
 
 
-def gateway_requests(caplog: pytest.LogCaptureFixture, path: str) -> list[dict[str, Any]]:
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "streaming_bedrock_local.gateway"]
-    return [line for line in lines if line.get("path") == path]
+def gateway_requests(caplog: pytest.LogCaptureFixture, path: str, expected: int) -> list[dict[str, Any]]:
+    """The gateway's log lines for ``path``; waits (briefly) for ``expected`` of them, because the gateway logs
+    a request after its response went out, which can be after the client already raised."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "streaming_bedrock_local.gateway"]
+        found = [line for line in lines if line.get("path") == path]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
 
 
 def test_streaming_answer_with_usage_on_the_last_chunk(client: OpenAI) -> None:
@@ -145,7 +153,7 @@ def test_throttling_is_retried_by_the_sdk_then_reported(client: OpenAI, stack: R
     assert raised.value.status_code == 429 and raised.value.response.headers["retry-after"] == "2"
     assert raised.value.code == "throttled" and raised.value.type == "rate_limit_error"
     # One first try plus the one retry the client allows: the SDK honoured the 429.
-    assert [r["status"] for r in gateway_requests(caplog, "/prod/v1/chat/completions")] == [429, 429]
+    assert [r["status"] for r in gateway_requests(caplog, "/prod/v1/chat/completions", 2)] == [429, 429]
 
 
 def test_access_denied_is_not_retried(client: OpenAI, stack: RunningStack, caplog: pytest.LogCaptureFixture) -> None:
@@ -157,7 +165,8 @@ def test_access_denied_is_not_retried(client: OpenAI, stack: RunningStack, caplo
     assert raised.value.status_code == 502 and raised.value.code == "bedrock_access_denied"
     assert raised.value.response.headers["x-should-retry"] == "false"
     # A 502 is retried by default; x-should-retry: false stops it.
-    assert [r["status"] for r in gateway_requests(caplog, "/prod/v1/chat/completions")] == [502]
+    time.sleep(0.5)  # the SDK retries inside create(); this only lets the log line of a (wrong) retry arrive
+    assert [r["status"] for r in gateway_requests(caplog, "/prod/v1/chat/completions", 1)] == [502]
 
 
 def test_mid_stream_error_raises_while_iterating(client: OpenAI, stack: RunningStack) -> None:
