@@ -69,7 +69,7 @@ def test_default_terminal_is_one_short_line_per_request() -> None:
         assert key is not None
         result = request(_url(banner), prompt_body("quiet please"), {"x-api-key": key})
         assert result.status == 200 and result.complete
-        denied = request(_url(banner), prompt_body("no key"), {})
+        denied = request(_url(banner), prompt_body("wrong key"), {"x-api-key": "wrong"})
         assert denied.status == 403
         _, err = _stop(process)
     lines = [line for line in err.splitlines() if line.strip()]
