@@ -113,6 +113,8 @@ class Replay:
         extra: dict[str, Any] = {}
         if inputs.get("tracingConfig"):
             extra["TracingConfig"] = {"Mode": inputs["tracingConfig"]["mode"]}
+        if inputs.get("environment"):  # the key authorizer has none
+            extra["Environment"] = {"Variables": inputs["environment"]["variables"]}
         self.clients["lambda"].create_function(
             FunctionName=str(state["name"]),
             Description=inputs["description"],
@@ -123,7 +125,6 @@ class Replay:
             Code={"ZipFile": Path(code.path).read_bytes()},
             MemorySize=_int(inputs["memorySize"]),
             Timeout=_int(inputs["timeout"]),
-            Environment={"Variables": inputs["environment"]["variables"]},
             LoggingConfig={"LogFormat": logging["logFormat"], "LogGroup": logging["logGroup"]},
             **extra,
         )
@@ -150,6 +151,7 @@ class Replay:
             description=inputs["description"],
             endpointConfiguration={"types": types if isinstance(types, list) else [types]},
             tags=inputs.get("tags") or {},
+            **({"apiKeySource": inputs["apiKeySource"]} if inputs.get("apiKeySource") else {}),
         )
         self.ids[f"{reg.name}-root"] = api["rootResourceId"]
         self.ids[f"{reg.name}-id"] = api["id"]
@@ -161,12 +163,19 @@ class Replay:
         return str(created["id"])
 
     def _Authorizer(self, reg: Registration, inputs: dict[str, Any], state: Mapping[str, Any]) -> str:
+        # Cognito user pools, or the API key REQUEST authorizer (a Lambda URI and a result TTL instead).
+        optional = {
+            "providerARNs": inputs.get("providerArns"),
+            "authorizerUri": inputs.get("authorizerUri"),
+            "authorizerResultTtlInSeconds": (_int(inputs["authorizerResultTtlInSeconds"])
+                                             if "authorizerResultTtlInSeconds" in inputs else None),
+        }
         created = self.clients["apigateway"].create_authorizer(
             restApiId=inputs["restApi"],
             name=reg.name,
             type=inputs["type"],
-            providerARNs=inputs["providerArns"],
             identitySource=inputs["identitySource"],
+            **{key: value for key, value in optional.items() if value is not None},
         )
         return str(created["id"])
 
@@ -222,6 +231,7 @@ class Replay:
             restApiId=inputs["restApiId"],
             responseType=inputs["responseType"],
             responseParameters=inputs.get("responseParameters") or {},
+            responseTemplates=inputs.get("responseTemplates") or {},
         )
 
     def _Deployment(self, reg: Registration, inputs: dict[str, Any], state: Mapping[str, Any]) -> str:
