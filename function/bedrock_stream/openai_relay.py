@@ -9,9 +9,9 @@ SSE heartbeats stay comment lines, which the SDKs skip.
 
 from __future__ import annotations
 
+import os
 import queue
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -262,4 +262,5 @@ class OpenAIRoutes:
 
 
 def _completion_id() -> str:
-    return "chatcmpl-" + uuid.uuid4().hex
+    # os.urandom rather than uuid: uuid pulls platform in at import, which the cold path avoids.
+    return "chatcmpl-" + os.urandom(16).hex()

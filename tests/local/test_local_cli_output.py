@@ -71,6 +71,7 @@ def test_default_terminal_is_one_short_line_per_request() -> None:
         assert result.status == 200 and result.complete
         denied = request(_url(banner), prompt_body("wrong key"), {"x-api-key": "wrong"})
         assert denied.status == 403
+        time.sleep(0.3)  # the gateway writes a request's line after its response: let it land before Ctrl-C
         _, err = _stop(process)
     lines = [line for line in err.splitlines() if line.strip()]
     ours = [line for line in lines if ACCESS_LINE.match(line)]
