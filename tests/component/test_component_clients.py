@@ -155,7 +155,7 @@ def test_clients_whose_key_map_would_not_fit_lambdas_environment_fail_at_preview
     # 50 clients (the most allowed) with short names deploy; with long names the map alone is over 4 KB.
     short = [{"name": f"c{i}"} for i in range(50)]
     run = _run(short)
-    variables = run.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    variables = run.one("aws:lambda/function:Function", suffix="chat-fn").inputs["environment"]["variables"]
     assert len(json.loads(variables["CLIENT_KEY_IDS"])) == 50
     long_names = [{"name": f"{i:02d}" + "x" * 62} for i in range(50)]
     assert len(json.dumps({f"{i:010d}": c["name"] for i, c in enumerate(long_names)})) > LAMBDA_ENVIRONMENT_BYTES
