@@ -15,6 +15,7 @@ from typing import Any
 
 from .client_specs import DEFAULT_CLIENT, ClientSpec, ClientSpecError, check_within_stage, parse_clients
 from .guardrail_spec import GuardrailSpec, GuardrailSpecError, guardrail_environment, parse_guardrail
+from .model_limits import output_token_limit
 from .regions import region_mismatch
 
 AUTH_MODES = ("api_key", "iam", "cognito", "none")
@@ -303,6 +304,15 @@ def resolve_settings(values: Mapping[str, Any]) -> Settings:
     if retention not in LOG_RETENTION_DAYS:
         raise SettingsError(
             "log_retention_days", f"{retention} is not a CloudWatch retention; use one of {LOG_RETENTION_DAYS}"
+        )
+
+    max_tokens = _int("max_tokens", get("max_tokens"), 1, 128_000)
+    limit = output_token_limit(model_id)
+    if limit is not None and max_tokens > limit:
+        raise SettingsError(
+            "max_tokens",
+            f"{max_tokens} exceeds the output limit of {model_id!r} ({limit} tokens); requests without max_tokens "
+            "ask for this value, and Bedrock would refuse every one of them",
         )
 
     throttle_rate_limit = _float("throttle_rate_limit", get("throttle_rate_limit"), 0.1, 10_000.0)

@@ -35,11 +35,12 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import unquote
 
+from streaming_bedrock_local.converse_rules import check_converse_request
 from streaming_bedrock_local.eventstream import encode_event, encode_exception
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 from streaming_bedrock_local.standin_features import check_features, feature_frames, plan_features
@@ -250,6 +251,8 @@ class RequestPlan:
     answer_tokens: int | None = None
     # A scripted answer (one text delta each) instead of the computed one, e.g. Markdown for the demo page's test.
     answer_chunks: tuple[str, ...] | None = None
+    # The messageStop stopReason to send instead of end_turn/max_tokens (any string, known to AWS or not).
+    stop_reason: str | None = None
 
 
 Outcome = Literal["pending", "streaming", "finished", "disconnected", "error_before_stream", "error_mid_stream"]
@@ -408,11 +411,14 @@ class _StandinHandler(BaseHTTPRequestHandler):
                 record.request = body
             if standin.model_ids is not None and record.model_id not in standin.model_ids:
                 raise StandinValidationError("The provided model identifier is invalid.")
+            check_converse_request(record.model_id, body)  # Bedrock's own refusals (converse_rules, cited there)
             check_request_metadata(body)
             check_guardrail_config(body)
             answer = standin_answer(body, answer_tokens=tokens)
             if plan.answer_chunks is not None:
                 answer = StandinAnswer(plan.answer_chunks, "end_turn", answer.input_tokens)
+            if plan.stop_reason is not None:
+                answer = replace(answer, stop_reason=plan.stop_reason)
             answer = apply_guardrail(body, answer)
             check_features(body)
         except ValueError as exc:  # bad JSON or StandinValidationError

@@ -35,6 +35,7 @@ from streaming_bedrock_api.settings import Settings
 
 from streaming_bedrock_local.chunked import ChunkData, ChunkedDecoder, ChunkedError
 from streaming_bedrock_local.invocation import Chunk, Finished, FunctionInvoker, Invocation
+from streaming_bedrock_local.invoke_limit import fits_invocation
 from streaming_bedrock_local.local_clients import DEFAULT_KEY_ID, LocalApiKey, match_key
 from streaming_bedrock_local.loopback_http import LoopbackHTTPServer
 from streaming_bedrock_local.metadata import InvalidMetadata, Metadata, MetadataParser
@@ -213,7 +214,11 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         record["apiKeyId"] = request.api_key_id
         record["sourceIp"] = request.source_ip
         record["responseTransferMode"] = "STREAMED"
-        invocation = self.server.invoker.invoke(build_event(request), request_id)
+        event = build_event(request)
+        if not fits_invocation(event):  # Lambda's 6 MB invocation payload, not API Gateway's 10 MB
+            self._reply(gateway_error("REQUEST_TOO_LARGE", settings, request_id), record)
+            return
+        invocation = self.server.invoker.invoke(event, request_id)
         try:
             self._stream(invocation, request_id, record, started)
         finally:

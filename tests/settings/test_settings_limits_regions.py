@@ -93,3 +93,18 @@ def test_every_geography_lists_its_own_regions() -> None:
     for prefix, regions in PROFILE_SOURCE_REGIONS.items():
         for region in regions:
             assert prefix in prefixes_for_region(region)
+
+
+def test_max_tokens_above_the_models_output_limit_fails_at_preview() -> None:
+    assert resolve_settings({"model_id": f"jp.{HAIKU}", "max_tokens": 64_000}).max_tokens == 64_000
+    with pytest.raises(SettingsError, match=r"^max_tokens: 64001 exceeds the output limit of .*\(64000 tokens\)"):
+        resolve_settings({"model_id": f"jp.{HAIKU}", "max_tokens": 64_001})
+    # Unknown models are not limited here (only the 1..128000 range applies).
+    assert resolve_settings({"model_id": "amazon.nova-lite-v1:0", "max_tokens": 100_000}).max_tokens == 100_000
+
+
+def test_the_component_and_the_standin_agree_on_output_limits() -> None:
+    from streaming_bedrock_api import model_limits
+    from streaming_bedrock_local import converse_rules
+
+    assert dict(converse_rules.CLAUDE_OUTPUT_LIMITS) == model_limits.CLAUDE_OUTPUT_LIMITS
