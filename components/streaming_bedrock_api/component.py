@@ -69,52 +69,58 @@ class GuardrailArgs(TypedDict):
 
 
 class StreamingBedrockApiArgs(TypedDict):
-    """Arguments of :class:`StreamingBedrockApi`. Values must be known at preview time (no outputs of other
-    resources), because they decide which resources exist."""
+    """Arguments of :class:`StreamingBedrockApi`: plain values, not ``pulumi.Input`` s.
 
-    model_id: pulumi.Input[str]
+    The component validates them together before it registers anything (e.g. the integration timeout against
+    the function timeout, ``max_tokens`` against the model's output limit) and several decide which resources
+    exist (auth, tracing, reserved concurrency), so each must be known at preview. An ``Output`` is refused with
+    a message naming the argument; the multi-language schema marks every input ``plain`` so TypeScript, Go and
+    YAML programs are held to the same rule by their type checkers."""
+
+    model_id: str
     """Bedrock model id or inference profile id, e.g. 'jp.anthropic.claude-haiku-4-5-20251001-v1:0'."""
-    additional_model_ids: NotRequired[pulumi.Input[list[str]]]
+    additional_model_ids: NotRequired[list[str]]
     """More model or profile ids the function may call (IAM only; the function uses model_id)."""
-    auth: NotRequired[pulumi.Input[str]]
+    auth: NotRequired[str]
     """Client authentication: 'api_key' (default), 'iam' (SigV4), 'cognito' or 'none' (open to the internet)."""
-    cognito_user_pool_arns: NotRequired[pulumi.Input[list[str]]]
+    cognito_user_pool_arns: NotRequired[list[str]]
     """Cognito user pool ARNs, required with auth 'cognito'."""
-    path: NotRequired[pulumi.Input[str]]
+    path: NotRequired[str]
     """Resource path segment of the streaming endpoint (default 'stream')."""
-    stage_name: NotRequired[pulumi.Input[str]]
+    stage_name: NotRequired[str]
     """API Gateway stage name (default 'prod')."""
-    endpoint_type: NotRequired[pulumi.Input[str]]
+    endpoint_type: NotRequired[str]
     """'REGIONAL' (default, the only value for now): EDGE cuts idle streams after 30 s; PRIVATE is not supported."""
-    allowed_origins: NotRequired[pulumi.Input[list[str]]]
+    allowed_origins: NotRequired[list[str]]
     """CORS origins allowed to call the API, or ['*'] (default)."""
-    memory_size: NotRequired[pulumi.Input[int]]
+    memory_size: NotRequired[int]
     """Function memory in MB (default 256)."""
-    timeout_seconds: NotRequired[pulumi.Input[int]]
+    timeout_seconds: NotRequired[int]
     """Function timeout in seconds, at most 900 (default 900)."""
-    architecture: NotRequired[pulumi.Input[str]]
+    architecture: NotRequired[str]
     """'arm64' (default) or 'x86_64'."""
-    integration_timeout_ms: NotRequired[pulumi.Input[int]]
+    integration_timeout_ms: NotRequired[int]
     """Integration timeout in ms, at most 900000 and at most the function timeout (default: the function timeout)."""
-    log_retention_days: NotRequired[pulumi.Input[int]]
+    log_retention_days: NotRequired[int]
     """CloudWatch Logs retention of the function's log group (default 30)."""
-    max_tokens: NotRequired[pulumi.Input[int]]
+    max_tokens: NotRequired[int]
     """Largest max_tokens a request may ask for, and the default (default 4096)."""
-    max_request_bytes: NotRequired[pulumi.Input[int]]
-    """Largest decoded request body in bytes (default 1048576)."""
-    heartbeat_seconds: NotRequired[pulumi.Input[float]]
+    max_request_bytes: NotRequired[int]
+    """Largest decoded request body in bytes (default 1048576; at most 3080192, what always fits the 6 MB Lambda
+    invocation payload)."""
+    heartbeat_seconds: NotRequired[float]
     """Seconds of silence after which an SSE heartbeat comment is sent (default 10)."""
-    deadline_margin_ms: NotRequired[pulumi.Input[int]]
+    deadline_margin_ms: NotRequired[int]
     """The function stops this long before its deadline (default 3000)."""
-    throttle_rate_limit: NotRequired[pulumi.Input[float]]
+    throttle_rate_limit: NotRequired[float]
     """Stage (and usage plan) steady-state requests per second (default 10)."""
-    throttle_burst_limit: NotRequired[pulumi.Input[int]]
+    throttle_burst_limit: NotRequired[int]
     """Stage (and usage plan) burst limit (default 20)."""
-    quota_limit_per_day: NotRequired[pulumi.Input[int]]
+    quota_limit_per_day: NotRequired[int]
     """Requests per day per API key with auth 'api_key' (default 10000)."""
-    tracing: NotRequired[pulumi.Input[bool]]
+    tracing: NotRequired[bool]
     """Enable X-Ray tracing on the stage and the function (default false)."""
-    reserved_concurrency: NotRequired[pulumi.Input[int]]
+    reserved_concurrency: NotRequired[int]
     """Reserved concurrent executions of the function (default: unreserved)."""
     access_logs: NotRequired[pulumi.Input[bool]]
     """JSON access logs of the stage in their own log group (default false; needs the account's API Gateway

@@ -256,7 +256,7 @@ def _unit_interval(document: Mapping[str, Any], name: str) -> float | None:
 def _max_tokens(document: Mapping[str, Any], cap: int) -> int:
     if "max_tokens" not in document or document["max_tokens"] is None:
         return cap
-    value = document["max_tokens"]
+    value: object = document["max_tokens"]
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid("invalid_request", "'max_tokens' must be an integer")
     if value < 1:

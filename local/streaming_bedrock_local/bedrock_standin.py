@@ -165,7 +165,7 @@ def _max_tokens(request_body: Mapping[str, Any]) -> int:
     config = request_body.get("inferenceConfig") or {}
     if not isinstance(config, dict):
         raise StandinValidationError("inferenceConfig must be an object")
-    value = config.get("maxTokens", DEFAULT_MAX_TOKENS)
+    value: object = config.get("maxTokens", DEFAULT_MAX_TOKENS)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise StandinValidationError("inferenceConfig.maxTokens must be an integer >= 1")
     return value

@@ -6,16 +6,17 @@ import ast
 import json
 import subprocess
 import sys
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
 import grpc
 import pytest
 import yaml
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-from streaming_bedrock_api.component import OUTPUT_NAMES, TYPE_TOKEN, StreamingBedrockApi
-from streaming_bedrock_api.settings import CONFIG_KEYS
+from streaming_bedrock_api.component import OUTPUT_NAMES, TYPE_TOKEN, StreamingBedrockApi, StreamingBedrockApiArgs
+from streaming_bedrock_api.settings import CONFIG_KEYS, SETTING_NAMES
 
 from .conftest import run_program
 
@@ -86,6 +87,18 @@ def test_schema_inputs_mirror_the_settings(schema: dict[str, Any]) -> None:
     assert client_type["required"] == ["name"]
 
 
+def test_inputs_are_plain_in_the_types_and_in_the_schema(schema: dict[str, Any]) -> None:
+    # The component refuses Outputs (its settings are validated together and decide which resources exist), so
+    # the Python types and the schema other languages generate their SDKs from both say "plain value".
+    hints = typing.get_type_hints(StreamingBedrockApiArgs)
+    assert set(hints) == set(SETTING_NAMES)
+    for name, hint in hints.items():
+        inner = typing.get_args(hint)[0] if typing.get_origin(hint) is NotRequired else hint
+        assert "Output" not in repr(inner) and "Awaitable" not in repr(inner), (name, inner)
+    inputs = schema["resources"][TYPE_TOKEN]["inputProperties"]
+    assert {name: spec.get("plain") for name, spec in inputs.items()} == dict.fromkeys(inputs, True)
+
+
 def test_schema_outputs(schema: dict[str, Any]) -> None:
     resource = schema["resources"][TYPE_TOKEN]
     assert set(resource["properties"]) == OUTPUTS
@@ -128,6 +141,11 @@ def test_plugin_files() -> None:
     assert 'PROVIDER_NAME = "streaming-bedrock-api"' in (ROOT / "components" / "__main__.py").read_text()
     requirements = (ROOT / "components" / "requirements.txt").read_text()
     assert "pulumi>=" in requirements and "pulumi-aws>=" in requirements
+    # The plugin host installs from this file: the same ranges as the package (whose floors CI tests).
+    project = (ROOT / "pyproject.toml").read_text()
+    for line in requirements.splitlines():
+        if line.startswith("pulumi"):
+            assert f'"{line}",' in project, line
 
 
 def test_plugin_entry_serves_the_schema_over_grpc_like_the_engine_asks_for_it(tmp_path: Path) -> None:

@@ -87,6 +87,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def test_the_readmes_name_the_wheel_python_m_build_writes(wheel: Path) -> None:
+    for readme in (ROOT / "README.md", ROOT / "components" / "README.md"):
+        assert f"pip install dist/{wheel.name}" in readme.read_text(), readme
+
+
 def test_wheel_carries_the_function_and_no_generic_top_level_package(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
