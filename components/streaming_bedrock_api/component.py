@@ -122,24 +122,24 @@ class StreamingBedrockApiArgs(TypedDict):
     """Enable X-Ray tracing on the stage and the function (default false)."""
     reserved_concurrency: NotRequired[int]
     """Reserved concurrent executions of the function (default: unreserved)."""
-    access_logs: NotRequired[pulumi.Input[bool]]
+    access_logs: NotRequired[bool]
     """JSON access logs of the stage in their own log group (default false; needs the account's API Gateway
     CloudWatch role, see api_gateway_cloudwatch_role)."""
-    api_gateway_cloudwatch_role: NotRequired[pulumi.Input[bool]]
+    api_gateway_cloudwatch_role: NotRequired[bool]
     """Create the account-wide API Gateway CloudWatch role (one per account and region; default false)."""
-    dashboard: NotRequired[pulumi.Input[bool]]
+    dashboard: NotRequired[bool]
     """A CloudWatch dashboard for this stack (default true)."""
-    alarms: NotRequired[pulumi.Input[bool]]
+    alarms: NotRequired[bool]
     """CloudWatch alarms: 5XX rate, function errors, Bedrock throttles, TTFT p99 (default true)."""
-    alarm_topic_arn: NotRequired[pulumi.Input[str]]
+    alarm_topic_arn: NotRequired[str]
     """SNS topic ARN the alarms notify (default: none)."""
-    alarm_server_error_rate_percent: NotRequired[pulumi.Input[float]]
+    alarm_server_error_rate_percent: NotRequired[float]
     """Alarm when more than this percentage of requests get a 5XX in 5 minutes (default 5)."""
-    alarm_function_errors: NotRequired[pulumi.Input[int]]
+    alarm_function_errors: NotRequired[int]
     """Alarm at this many function errors in 5 minutes (default 1)."""
-    alarm_bedrock_throttles: NotRequired[pulumi.Input[int]]
+    alarm_bedrock_throttles: NotRequired[int]
     """Alarm at this many Bedrock throttles in 5 minutes (default 5)."""
-    alarm_ttft_p99_ms: NotRequired[pulumi.Input[int]]
+    alarm_ttft_p99_ms: NotRequired[int]
     """Alarm when the time to first token p99 exceeds this many ms for 10 minutes (default 10000)."""
     guardrail: NotRequired[GuardrailArgs]
     """A Bedrock guardrail on every call, required through the role's IAM conditions (default: none)."""

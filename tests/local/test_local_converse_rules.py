@@ -178,7 +178,7 @@ def test_every_documented_field_is_accepted(standin: BedrockStandin) -> None:
         inferenceConfig={"maxTokens": 64_000, "temperature": 0.2, "stopSequences": ["END"]},
         toolConfig={"tools": [{"toolSpec": {"name": "lookup", "inputSchema": {"json": {"type": "object"}}}}],
                     "toolChoice": {"auto": {}}},
-        guardrailConfig={"guardrailIdentifier": "gr-1", "guardrailVersion": "1", "trace": "enabled",
+        guardrailConfig={"guardrailIdentifier": "abc123def456", "guardrailVersion": "1", "trace": "enabled",
                          "streamProcessingMode": "async"},
         additionalModelRequestFields={"thinking": {"type": "enabled", "budget_tokens": 1024}},
         additionalModelResponseFieldPaths=["/stop_sequence"],
