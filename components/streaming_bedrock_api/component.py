@@ -263,9 +263,11 @@ class StreamingBedrockApi(pulumi.ComponentResource):
             self.api_key = pulumi.Output.from_input(None)
         self.client_api_keys = clients.key_values(keys)
         self.client_api_key_ids = clients.key_ids(keys)
-        self.access_log_group_name = (
-            access_logs.log_group.name if access_logs.log_group is not None else pulumi.Output.from_input(None)
-        )
+        # An if statement, not a conditional expression: mypy 1.19 (the floor) types the None branch by the other.
+        if access_logs.log_group is not None:
+            self.access_log_group_name = access_logs.log_group.name
+        else:
+            self.access_log_group_name = pulumi.Output.from_input(None)
         self.dashboard_url = monitoring.dashboard_url
         # With named clients the command uses the first client's key.
         sample_key: pulumi.Output[str | None] = self.api_key

@@ -187,7 +187,8 @@ def _value_for(shape: str, depth: int) -> st.SearchStrategy[Any]:
         if spec[2]:  # a union: usually one member, sometimes an unknown one or two
             names = sorted(members)
             one = st.sampled_from(names).flatmap(lambda k: members[k].map(lambda v: {k: v}))
-            two = st.just({names[0]: "a", names[-1]: "b"} if len(names) > 1 else {names[0]: None})
+            pair: dict[str, str | None] = {names[0]: "a", names[-1]: "b"} if len(names) > 1 else {names[0]: None}
+            two = st.just(pair)
             return st.one_of(one, one, st.just({"unknownMember": {"x": 1}}), two)
         extra = st.fixed_dictionaries({}, optional={"p": st.text(max_size=5), "notModelled": leaf})
         return st.tuples(st.fixed_dictionaries({}, optional=members), extra).map(lambda t: {**t[0], **t[1]})
