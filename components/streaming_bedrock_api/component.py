@@ -145,13 +145,13 @@ class StreamingBedrockApiArgs(TypedDict):
     """A Bedrock guardrail on every call, required through the role's IAM conditions (default: none)."""
     clients: NotRequired[list[ClientArgs]]
     """Named API clients (auth 'api_key'), each with its own key and usage plan; default: one unnamed key."""
-    openai_routes: NotRequired[pulumi.Input[bool]]
+    openai_routes: NotRequired[bool]
     """Serve the OpenAI-compatible POST /v1/chat/completions and GET /v1/models on the same function (default true)."""
-    openai_path_prefix: NotRequired[pulumi.Input[str]]
+    openai_path_prefix: NotRequired[str]
     """One path segment in front of the OpenAI routes, e.g. 'openai' for /openai/v1/... (default: none)."""
-    openai_model_alias: NotRequired[pulumi.Input[str]]
+    openai_model_alias: NotRequired[str]
     """A model name OpenAI clients may send for model_id, e.g. 'default' (default: none; the ids always work)."""
-    thinking_budget_tokens: NotRequired[pulumi.Input[int]]
+    thinking_budget_tokens: NotRequired[int]
     """Extended thinking budget for every request, at least 1024 and below max_tokens (default 0: off)."""
 
 

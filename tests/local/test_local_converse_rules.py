@@ -175,7 +175,7 @@ def test_every_documented_field_is_accepted(standin: BedrockStandin) -> None:
                                          {"cachePoint": {"type": "default"}}]},
         ],
         system=[{"text": "Be brief."}, {"cachePoint": {"type": "default"}}],
-        inferenceConfig={"maxTokens": 64_000, "temperature": 0.2, "stopSequences": ["END"]},
+        inferenceConfig={"maxTokens": 64_000, "stopSequences": ["END"]},  # no temperature with thinking
         toolConfig={"tools": [{"toolSpec": {"name": "lookup", "inputSchema": {"json": {"type": "object"}}}}],
                     "toolChoice": {"auto": {}}},
         guardrailConfig={"guardrailIdentifier": "abc123def456", "guardrailVersion": "1", "trace": "enabled",
