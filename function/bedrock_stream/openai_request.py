@@ -213,7 +213,7 @@ def _max_tokens(document: Mapping[str, Any], cap: int) -> int:
             raise _fail(f"'{name}' must be a positive integer", name)
         if value > cap:
             raise _fail(f"'{name}' may be at most {cap} on this API", name, "max_tokens_too_large")
-        return value
+        return int(value)
     return cap
 
 
