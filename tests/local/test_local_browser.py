@@ -326,7 +326,11 @@ def test_page_error_layout_at_phone_width(browser: Any, page_server: str, api: R
 
 @pytest.mark.parametrize("fmt", ["plain", "sse"])
 def test_page_shows_a_stream_that_failed_midway(browser: Any, page_server: str, api: RunningStack, fmt: str) -> None:
-    api.standin.push(RequestPlan(fault=MidStreamFault("modelStreamErrorException", after_deltas=4)))
+    # Paced, so the failure comes well after the first chunks reached the page: a stream that errors discards the
+    # chunks its reader has not taken yet (WHATWG Streams, ReadableStreamDefaultController.error), so an unpaced
+    # failure could land in the same read as the text under load and leave nothing to show.
+    plan = RequestPlan(fault=MidStreamFault("modelStreamErrorException", after_deltas=4), pace_seconds=0.1)
+    api.standin.push(plan)
     page = _run_page(browser, page_server, api, f"fail {fmt}", fmt, api.api_key or "")
     try:
         assert page.evaluate("document.body.dataset.state") == "error"
