@@ -25,9 +25,16 @@ CLAUDE_OUTPUT_LIMITS: dict[tuple[str, int, int], int] = {
 _CLAUDE = re.compile(r"(?:^|\.)anthropic\.claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2})(?=-|:|$))?")
 
 
-def output_token_limit(model_id: str) -> int | None:
-    """The model's largest maxTokens, or None when this table does not know the model."""
+def claude_model(model_id: str) -> tuple[str, int, int] | None:
+    """('haiku', 4, 5) for 'jp.anthropic.claude-haiku-4-5-20251001-v1:0'; None for other models."""
     match = _CLAUDE.search(model_id)
     if match is None:
         return None
-    return CLAUDE_OUTPUT_LIMITS.get((match.group(1), int(match.group(2)), int(match.group(3) or 0)))
+    return match.group(1), int(match.group(2)), int(match.group(3) or 0)
+
+
+def output_token_limit(model_id: str) -> int | None:
+    """The model's largest maxTokens, or None when this table does not know the model (the local Bedrock
+    stand-in enforces the same table)."""
+    model = claude_model(model_id)
+    return None if model is None else CLAUDE_OUTPUT_LIMITS.get(model)

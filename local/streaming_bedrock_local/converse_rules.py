@@ -15,9 +15,10 @@ requestMetadata, reasoning and tool content blocks, ...) is accepted and only un
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from streaming_bedrock_api.model_limits import claude_model, output_token_limit
 
 # ConverseStreamRequest body members (modelId travels in the URL path).
 REQUEST_FIELDS = frozenset({
@@ -39,38 +40,8 @@ PERFORMANCE_CONFIG_FIELDS = frozenset({"latency"})
 OUTPUT_CONFIG_FIELDS = frozenset({"textFormat", "effort"})
 SERVICE_TIER_FIELDS = frozenset({"type"})
 
-# Largest maxTokens per Claude model, by (family, major, minor). Anthropic "Models overview" (max output) and the
-# Bedrock model cards, e.g. "Claude Haiku 4.5 ... Max output tokens: 64K"
-# (https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-haiku-4-5.html).
-# Models not listed get no limit check here (unknown to the stand-in, not unlimited at AWS).
-CLAUDE_OUTPUT_LIMITS: Mapping[tuple[str, int, int], int] = {
-    ("haiku", 4, 5): 64_000,
-    ("sonnet", 4, 0): 64_000,
-    ("sonnet", 4, 5): 64_000,
-    ("sonnet", 4, 6): 64_000,
-    ("opus", 4, 0): 32_000,
-    ("opus", 4, 1): 32_000,
-    ("opus", 4, 5): 64_000,
-    ("opus", 4, 6): 128_000,
-}
-_CLAUDE = re.compile(r"(?:^|\.)anthropic\.claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2})(?=-|:|$))?")
-
-
 class ConverseValidationError(ValueError):
     """Bedrock would answer ``ValidationException`` (HTTP 400) with this message."""
-
-
-def claude_model(model_id: str) -> tuple[str, int, int] | None:
-    """('haiku', 4, 5) for 'jp.anthropic.claude-haiku-4-5-20251001-v1:0'; None for other models."""
-    match = _CLAUDE.search(model_id)
-    if match is None:
-        return None
-    return match.group(1), int(match.group(2)), int(match.group(3) or 0)
-
-
-def output_token_limit(model_id: str) -> int | None:
-    model = claude_model(model_id)
-    return None if model is None else CLAUDE_OUTPUT_LIMITS.get(model)
 
 
 def refuses_temperature_with_top_p(model_id: str) -> bool:

@@ -101,10 +101,3 @@ def test_max_tokens_above_the_models_output_limit_fails_at_preview() -> None:
         resolve_settings({"model_id": f"jp.{HAIKU}", "max_tokens": 64_001})
     # Unknown models are not limited here (only the 1..128000 range applies).
     assert resolve_settings({"model_id": "amazon.nova-lite-v1:0", "max_tokens": 100_000}).max_tokens == 100_000
-
-
-def test_the_component_and_the_standin_agree_on_output_limits() -> None:
-    from streaming_bedrock_api import model_limits
-    from streaming_bedrock_local import converse_rules
-
-    assert dict(converse_rules.CLAUDE_OUTPUT_LIMITS) == model_limits.CLAUDE_OUTPUT_LIMITS
