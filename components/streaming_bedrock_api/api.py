@@ -16,6 +16,7 @@ from .authorizer import create_authorizers
 from .clients import ClientKey, create_usage_plans
 from .openai_api import create_openai_routes
 from .settings import Settings
+from .streaming_route import RouteNames, create_streaming_route
 
 AUTH_TAG = "streaming-bedrock-api:auth"
 
@@ -141,36 +142,10 @@ def create_api(
     key_authorizers = create_authorizers(name, settings, rest_api, parent) if settings.auth == "api_key" else None
     if key_authorizers is not None:
         authorizer = key_authorizers.native
-    post = aws.apigateway.Method(
-        f"{name}-post",
-        rest_api=rest_api.id,
-        resource_id=resource.id,
-        http_method="POST",
-        authorization=api_config.method_authorization(settings),
-        authorizer_id=authorizer.id if authorizer is not None else None,
-        api_key_required=api_config.api_key_required(settings),
-        opts=opts,
-    )
-    integration = aws.apigateway.Integration(
-        f"{name}-post-integration",
-        rest_api=rest_api.id,
-        resource_id=resource.id,
-        http_method=post.http_method,
-        type="AWS_PROXY",
-        integration_http_method="POST",
-        # The response-streaming URI; invoke_arn with STREAM is rejected (terraform-provider-aws#45649).
-        uri=function.response_streaming_invoke_arn,
-        response_transfer_mode=api_config.TRANSFER_MODE,
-        timeout_milliseconds=settings.integration_timeout_ms,
-        opts=opts,
-    )
-    aws.lambda_.Permission(
-        f"{name}-invoke-permission",
-        action="lambda:InvokeFunction",
-        function=function.name,
-        principal="apigateway.amazonaws.com",
-        source_arn=rest_api.execution_arn.apply(lambda arn: f"{arn}/*/POST/{settings.path}"),
-        opts=opts,
+    route = create_streaming_route(
+        RouteNames(f"{name}-post", f"{name}-post-integration", f"{name}-invoke-permission"),
+        settings, rest_api, resource, "POST", f"/{settings.path}", function,
+        authorizer.id if authorizer is not None else None, opts,
     )
     preflight = _preflight(name, settings, rest_api, resource, opts)
     responses = _gateway_responses(name, settings, rest_api, opts)
@@ -187,7 +162,7 @@ def create_api(
         triggers={**api_config.deployment_triggers(settings), "function": function.response_streaming_invoke_arn},
         # A deployment snapshots what exists when it is created: everything it serves must exist first.
         opts=pulumi.ResourceOptions(
-            parent=parent, depends_on=[post, integration, *preflight, *responses, *openai]
+            parent=parent, depends_on=[route.method, route.integration, *preflight, *responses, *openai]
         ),
     )
     stage = aws.apigateway.Stage(

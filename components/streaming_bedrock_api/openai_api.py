@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from . import api_config
 from .settings import Settings
+from .streaming_route import RouteNames, create_streaming_route
 
 Preflight = Callable[[str, Settings, aws.apigateway.RestApi, aws.apigateway.Resource, pulumi.ResourceOptions],
                      list[pulumi.Resource]]
@@ -41,11 +42,6 @@ def _resource_chain(name: str, rest_api: aws.apigateway.RestApi, path: str,
     return resource
 
 
-def _source_arn(rest_api: aws.apigateway.RestApi, method: str, path: str) -> pulumi.Output[str]:
-    """``{executionArn}/*/{METHOD}{path}``: any stage, this method and route only."""
-    return rest_api.execution_arn.apply(lambda arn: f"{arn}/*/{method}{path}")
-
-
 def create_openai_routes(
     name: str,
     settings: Settings,
@@ -61,35 +57,10 @@ def create_openai_routes(
     for method_name, path in api_config.openai_routes(settings).items():
         kind = "completions" if method_name == "POST" else "models"
         resource = _resource_chain(name, rest_api, path, known, opts)
-        method = aws.apigateway.Method(
-            f"{name}-openai-{kind}",
-            rest_api=rest_api.id,
-            resource_id=resource.id,
-            http_method=method_name,
-            authorization=api_config.method_authorization(settings),
-            authorizer_id=authorizer_id,
-            api_key_required=api_config.api_key_required(settings),
-            opts=opts,
-        )
-        integration = aws.apigateway.Integration(
-            f"{name}-openai-{kind}-integration",
-            rest_api=rest_api.id,
-            resource_id=resource.id,
-            http_method=method.http_method,
-            type="AWS_PROXY",
-            integration_http_method="POST",
-            uri=function.response_streaming_invoke_arn,
-            response_transfer_mode=api_config.TRANSFER_MODE,
-            timeout_milliseconds=settings.integration_timeout_ms,
-            opts=opts,
-        )
-        created += [method, integration, *preflight(f"{name}-openai-{kind}", settings, rest_api, resource, opts)]
-        aws.lambda_.Permission(
-            f"{name}-openai-{kind}-permission",
-            action="lambda:InvokeFunction",
-            function=function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=_source_arn(rest_api, method_name, path),
-            opts=opts,
-        )
+        names = RouteNames(f"{name}-openai-{kind}", f"{name}-openai-{kind}-integration",
+                           f"{name}-openai-{kind}-permission")
+        route = create_streaming_route(names, settings, rest_api, resource, method_name, path, function,
+                                       authorizer_id, opts)
+        created += [route.method, route.integration,
+                    *preflight(f"{name}-openai-{kind}", settings, rest_api, resource, opts)]
     return created
