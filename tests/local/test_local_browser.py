@@ -9,16 +9,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from streaming_bedrock_local.bedrock_standin import BeforeStreamFault, MidStreamFault, RequestPlan
+
+from tests.loopback import serving
 
 from .conftest import RunningStack, expected_answer, free_port, next_record, running_stack
 
@@ -47,14 +48,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @contextmanager
 def _serve_demo() -> Iterator[str]:
     handler = functools.partial(_QuietHandler, directory=str(DEMO_DIR))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(handler) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.loopback import serving
 
 SCRIPT = Path(sys.executable).with_name("streaming-bedrock-api")
 ARGS = ["verify", "--api-id", "abc123", "--function-name", "chat-fn", "--region", "ap-northeast-1", "--no-invoke"]
@@ -60,15 +61,8 @@ def aws_answering(sts: tuple[int, str], apigateway: tuple[int, str | None]) -> I
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(Handler) as url:
+        yield url
 
 
 def clean_env(**extra: str) -> dict[str, str]:
